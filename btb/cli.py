@@ -1,0 +1,175 @@
+"""`btb` command line: sub-commands only parse arguments and call workflows.
+
+A `BtbError` (bad input, missing resource) is printed as `btb: error: ...` with exit status 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from btb import __version__
+from btb.config.profiles import DEFAULT_SEED, profile_names
+from btb.errors import BtbError
+
+
+def _root(value: str | None) -> Path:
+    return Path(value or os.environ.get("BTB_DATA") or "datasets")
+
+
+def _human(n: float) -> str:
+    from btb.dataset.fsutil import human_bytes
+
+    return human_bytes(n)
+
+
+def _si(n: float) -> str:
+    for unit in ("", "k", "M", "G", "T"):
+        if abs(n) < 1000:
+            return f"{n:.0f}{unit}" if unit == "" else f"{n:.1f}{unit}"
+        n /= 1000
+    return f"{n:.1f}P"
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    cells = [headers] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
+                       enumerate(zip(r, widths))) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_profiles(args) -> int:
+    from btb.config.profiles import get_profile
+    from btb.dataset.estimate import estimate
+
+    rows = []
+    for name in profile_names():
+        p = get_profile(name)
+        e = estimate(p, args.seed)
+        loads = e.loads(p.days)
+        rows.append([name, e.buildings, _si(e.points), _si(e.rows), _human(e.parquet_bytes),
+                     _si(loads["P1 P2"]["rows"]), _si(loads["M1 F1"]["nodes"]),
+                     _si(loads["M1 F1"]["rels"]), _si(loads["O1"]["triples"]),
+                     _si(loads["O2"]["triples"])])
+    print(_table(["profile", "buildings", "points", "ts rows", "parquet", "P1/P2 rows",
+                  "M1/F1 nodes", "M1/F1 rels", "O1 triples", "O2 triples"], rows))
+    print("\nEstimates (structure exact, rows from a simulated first day). "
+          "M2/F2 load the M1 structure without ArchiveDay nodes, plus the P1 timeseries rows.")
+    return 0
+
+
+def _print_dataset(g) -> None:
+    fp = g.fingerprint
+    rc = fp["row_counts"]
+    size = sum(f["bytes"] for f in fp["files"].values())
+    files = sum(1 for k in fp["files"] if k.startswith("timeseries/"))
+    print(f"dataset   {g.name}  ({g.path})")
+    print(f"profile   {fp['profile']}  seed {fp['seed']}  buildings {fp['buildings']}  "
+          f"days {len(fp['dates'])} ({fp['dates'][0]} .. {fp['dates'][-1]})")
+    print(f"rows      nodes {rc['nodes']:,}  points {rc['points']:,}  edges {rc['edges']:,}  "
+          f"timeseries {rc['timeseries']:,} in {files} files")
+    print(f"size      {_human(size)}  sha256 {fp['dataset_sha256']}")
+    if g.skipped:
+        print("status    already present and verified (use --force to regenerate)")
+    else:
+        rate = rc["timeseries"] / g.seconds if g.seconds else 0
+        print(f"time      {g.seconds:.1f} s  ({rate / 1e6:.2f} M rows/s)")
+
+
+def cmd_generate(args) -> int:
+    from btb.workflows.datasets import generate
+
+    g = generate(args.profile, args.seed, _root(args.root), args.workers, args.force)
+    _print_dataset(g)
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from btb.dataset.store import Store
+    from btb.workflows import datasets as wf
+
+    root = _root(args.root)
+    if args.action == "list":
+        entries = Store(root).list()
+        if not entries:
+            print(f"no datasets in {root}; create one with: btb generate tiny-1d")
+            return 0
+        print(_table(["name", "profile", "seed", "rows", "size", "parent", "sha256"],
+                     [[e["name"], e.get("profile"), e.get("seed"), f"{e.get('rows', 0):,}",
+                       _human(e.get("bytes", 0)), (e.get("parent") or {}).get("name", "-"),
+                       (e.get("dataset_sha256") or "")[:12]] for e in entries]))
+    elif args.action == "verify":
+        fp = wf.verify(root, args.name)
+        print(f"{args.name}: OK, {len(fp['files'])} files match fingerprint.json "
+              f"(sha256 {fp['dataset_sha256']})")
+    elif args.action == "extract":
+        name = wf.cut(root, args.name, args.to)
+        print(f"{name}: cut from {args.name}")
+    elif args.action == "push":
+        print(f"pushed {args.name} to {wf.push_dataset(root, args.name, args.url)}")
+    elif args.action == "pull":
+        print(f"pulled {wf.pull_dataset(root, args.url)} into {root}")
+    elif args.action == "delete":
+        Store(root).delete(args.name)
+        print(f"deleted {args.name}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="btb", description="BaseType Benchmark: graph vs relational "
+                                "vs RDF engines for building data, RAM as the variable.")
+    p.add_argument("--version", action="version", version=f"btb {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    root_help = "dataset root (default: $BTB_DATA or ./datasets)"
+    sp = sub.add_parser("profiles", help="list every profile with size estimates")
+    sp.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    sp.set_defaults(func=cmd_profiles)
+
+    sp = sub.add_parser("generate", help="generate a dataset (deterministic for a seed)")
+    sp.add_argument("profile", help="<scale>-<duration>, e.g. tiny-1d, small-2d (btb profiles)")
+    sp.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    sp.add_argument("--root", help=root_help)
+    sp.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
+    sp.add_argument("--force", action="store_true", help="regenerate even if present")
+    sp.set_defaults(func=cmd_generate)
+
+    dp = sub.add_parser("datasets", help="list, verify, extract, push, pull, delete datasets")
+    dsub = dp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, helptext, extra in (
+        ("list", "datasets in the root", []),
+        ("verify", "recompute every checksum", ["name"]),
+        ("extract", "cut fewer days/buildings from a master", ["name"]),
+        ("push", "upload to an fsspec URL (file://, memory://, s3://...)", ["name", "url"]),
+        ("pull", "download from an fsspec URL of a dataset directory", ["url"]),
+        ("delete", "remove a dataset", ["name"]),
+    ):
+        a = dsub.add_parser(action, help=helptext)
+        for pos in extra:
+            a.add_argument(pos)
+        if action == "extract":
+            a.add_argument("--to", required=True, metavar="PROFILE", help="target profile")
+        a.add_argument("--root", help=root_help)
+    dp.set_defaults(func=cmd_datasets)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BtbError as e:
+        print(f"btb: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("btb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Configuration: profiles (scales x durations), later scenarios, protocol and engine images."""

@@ -1,0 +1,1 @@
+"""Building simulation: counter-based random streams, environment, physics, row emission."""

@@ -1,0 +1,248 @@
+"""One building, one day, on a 5-minute grid: zones, VAV loops, AHUs, plant, meters, alarms.
+
+Zone temperature is a 1R1C heat balance (C dT/dt = UA (T_out − T) + gains + VAV supply air);
+VAV boxes run a proportional cooling/heating loop between the heating and cooling setpoints;
+AHUs mix outside and return air and hold their supply temperature with coils; the chiller and
+boiler serve the coil and reheat loads; meters measure electric and gas power at the leaves and
+parent meters are exact sums of their submeters. Alarms follow the BACnet out-of-range rule
+(limit, deadband, time delay). The loop is over the 288 steps of the day, vectorised over zones.
+
+State that crosses midnight (zone temperatures, alarm states, energy counters) lives in `State`,
+so a day depends on the days before it only through that small object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from btb.config.profiles import START_DATE
+from btb.dataset.model import Building
+from btb.dataset.simulation import rng
+from btb.dataset.simulation.environment import DT_S, STEPS, occupancy, weather
+
+RHO_CP = 1206.0  # J/(m³·K), air
+C_PER_M2 = 100e3  # J/(m²·K): zone thermal capacity
+UA_PER_M2 = 2.0  # W/(m²·K): envelope conductance share -> time constant ≈ 14 h
+AIRFLOW_PER_M2 = 10.0  # m³/h per m²: design (maximum) VAV airflow
+MIN_FLOW = 0.3  # minimum airflow fraction while the AHU runs
+REHEAT_RISE = 20.0  # K of discharge temperature rise at a fully open reheat valve
+HEAT_OCC, COOL_OCC, HEAT_UNOCC, COOL_UNOCC = 20.0, 24.0, 12.0, 30.0  # zone setpoints (°C)
+ALARM_LOW, ALARM_HIGH, ALARM_DEADBAND, ALARM_DELAY = 11.0, 28.0, 1.0, 3  # °C, °C, K, steps
+AHU_ALARM_DEV = 3.0  # K from supply setpoint
+ROGUE_GAIN = 90.0  # W/m²: a server rack in an office zone
+STUCK_DAMPER = 25.0  # %
+DRIFT_OFFSET, DRIFT_PER_DAY = 0.5, 0.15  # K, K/day of a drifting zone sensor
+SIMHEAT_VALVE = 0.4  # heating valve leak of the simultaneous heating/cooling fault
+FAN_W_PER_M3H = 0.56  # W per m³/h of design flow (SFP 2 kW/(m³/s))
+STATIC_SP = 250.0  # Pa
+
+
+@dataclass
+class State:
+    zone_temp: np.ndarray
+    zone_alarm: np.ndarray
+    zone_pending: np.ndarray
+    ahu_alarm: np.ndarray
+    ahu_pending: np.ndarray
+    energy: np.ndarray  # kWh counter per meter
+
+
+def initial_state(seed: int, b: Building) -> State:
+    nz, na, nm = b.n_zones, b.n_ahu, len(b.meters)
+    energy = np.zeros(nm)
+    leaves = np.array([m.source[0] != "sum" for m in b.meters])
+    ids = np.array([m.id for m in b.meters])
+    energy[leaves] = np.round(2e4 + 4.8e5 * rng.uniform(seed, rng.ENERGY0, ids[leaves]), 0)
+    _sum_meters(b, energy)
+    return State(zone_temp=np.full(nz, 19.0), zone_alarm=np.zeros(nz, bool),
+                 zone_pending=np.zeros(nz, int), ahu_alarm=np.zeros(na, bool),
+                 ahu_pending=np.zeros(na, int), energy=energy)
+
+
+def _sum_meters(b: Building, values: np.ndarray) -> None:
+    """Parents = sum of children, in place, along the first axis (one row per meter).
+
+    Children always come after their parent in `b.meters`, so one backward pass suffices."""
+    for m in range(len(b.meters) - 1, -1, -1):
+        if b.meters[m].source[0] == "sum":
+            values[m] = 0.0
+    for m in range(len(b.meters) - 1, -1, -1):
+        p = b.meters[m].parent
+        if p >= 0:
+            values[p] += values[m]
+
+
+def simulate_day(seed: int, b: Building, date: dt.date, state: State):
+    """Signals of `date` as {name: array (entities, 288)} and the state at the next midnight."""
+    zone_ids = np.arange(b.n_zones) + b.id  # stable keys for per-zone draws
+    room_ids = np.arange(len(b.room_zone)) + b.id
+    w = weather(seed, b.site_id, date)
+    o = occupancy(seed, zone_ids, room_ids, date)
+    nz, na = b.n_zones, b.n_ahu
+    area, za = b.zone_area, b.zone_ahu
+    vmax = AIRFLOW_PER_M2 * area
+    ahu_vmax = np.bincount(za, vmax, na)
+    days = (date - START_DATE).days
+    drift = np.zeros(nz)
+    stuck = np.zeros(nz, bool)
+    stuck[b.fault_stuck] = True
+    rogue = np.zeros(nz)
+    rogue[b.fault_rogue] = ROGUE_GAIN
+    simheat = np.zeros(na, bool)
+    simheat[b.fault_simheat] = True
+
+    zone_keys = ("zone_temp", "zone_temp_sensor", "discharge_temp", "airflow", "airflow_sp",
+                 "velocity_pressure", "damper_pos", "damper_cmd", "damper_sp", "reheat_valve",
+                 "reheat_cmd", "zone_rh", "inlet_pressure", "zone_co2", "heat_sp", "cool_sp",
+                 "occupied", "override", "vav_fault", "zone_alarm", "light_w", "reheat_w")
+    ahu_keys = ("ahu_supply_temp", "ahu_return_temp", "ahu_mixed_temp", "ahu_static",
+                "ahu_supply_sp", "fan_on", "fan_speed", "cool_valve", "heat_valve", "oa_damper",
+                "ahu_alarm", "cool_w", "heat_w", "fan_w")
+    s = {k: np.empty((nz, STEPS)) for k in zone_keys}
+    s.update({k: np.empty((na, STEPS)) for k in ahu_keys})
+
+    T = state.zone_temp.copy()
+    z_alarm, z_pend = state.zone_alarm.copy(), state.zone_pending.copy()
+    a_alarm, a_pend = state.ahu_alarm.copy(), state.ahu_pending.copy()
+    for j in range(STEPS):
+        t_out = w.t_out[j]
+        drift[b.fault_drift] = DRIFT_OFFSET + DRIFT_PER_DAY * (days + j / STEPS)
+        occupied = o.schedule[j] | o.override[:, j]
+        hsp = np.where(occupied, HEAT_OCC, HEAT_UNOCC)
+        csp = np.where(occupied, COOL_OCC, COOL_UNOCC)
+        # AHU runs on schedule, on override, or night-cycles when a zone leaves the setback band
+        need = (occupied | (T < HEAT_UNOCC + 0.5) | (T > COOL_UNOCC - 0.5)).astype(float)
+        ahu_on = np.bincount(za, need, na) > 0
+        on = ahu_on[za]
+        cool = np.clip((T - csp) / 1.5, 0.0, 1.0)
+        heat = np.clip((hsp - T) / 1.0, 0.0, 1.0)
+        flow_sp = vmax * (MIN_FLOW + (1 - MIN_FLOW) * cool) * on
+        damper_cmd = 100.0 * flow_sp / vmax
+        damper = np.where(stuck, STUCK_DAMPER, damper_cmd)
+        airflow = damper / 100.0 * vmax * on
+        reheat = heat * on
+
+        # AHU: mixing, economiser, coils; supply temperature reset with outside temperature
+        t_ret = np.bincount(za, T * vmax, na) / ahu_vmax
+        sat_sp = np.round(np.clip(18.0 - t_out / 3.0, 13.0, 18.0) * 2) / 2
+        econ = (t_out < sat_sp) & (t_ret > sat_sp)
+        oa = np.where(econ, np.clip((t_ret - sat_sp) / np.maximum(t_ret - t_out, 0.1), 0.2, 1.0),
+                      0.2) * ahu_on
+        t_mix = oa * t_out + (1 - oa) * t_ret
+        heat_valve = np.clip((sat_sp - t_mix) / 15.0, 0.0, 1.0)
+        heat_valve = np.where(simheat, np.maximum(heat_valve, SIMHEAT_VALVE), heat_valve) * ahu_on
+        after_heat = t_mix + 15.0 * heat_valve
+        cool_valve = np.clip((after_heat - sat_sp) / 12.0, 0.0, 1.0) * ahu_on
+        t_sa = np.where(ahu_on, after_heat - 12.0 * cool_valve, t_ret - 1.0)
+        ahu_flow = np.bincount(za, airflow, na)
+
+        t_dis = np.where(on, t_sa[za] + REHEAT_RISE * reheat, T)
+        light = np.where(o.occ[:, j] > 0.05, 8.0, 0.0)
+        q_int = area * (o.occ[:, j] * 12.0 + light + 2.0 + rogue)
+        q_sol = area * 25.0 * w.solar[j] * b.zone_solar
+        q_hvac = RHO_CP * airflow / 3600.0 * (t_dis - T)
+
+        sensor = T + drift
+        z_alarm, z_pend = _alarm(sensor, ALARM_LOW, ALARM_HIGH, z_alarm, z_pend)
+        dev = np.where(ahu_on, np.abs(t_sa - sat_sp), 0.0)
+        a_alarm, a_pend = _alarm(dev, -np.inf, AHU_ALARM_DEV, a_alarm, a_pend)
+
+        for k, v in (("zone_temp", T), ("zone_temp_sensor", sensor), ("discharge_temp", t_dis),
+                     ("airflow", airflow), ("airflow_sp", flow_sp),
+                     ("velocity_pressure", 250.0 * (airflow / vmax) ** 2),
+                     ("damper_pos", damper), ("damper_cmd", damper_cmd),
+                     ("damper_sp", 100.0 * MIN_FLOW * occupied), ("reheat_valve", 100 * reheat),
+                     ("reheat_cmd", 100 * reheat),
+                     ("zone_rh", w.rh_base + 10.0 * o.occ[:, j] - 0.5 * (T - 21.0)),
+                     ("inlet_pressure", STATIC_SP * 0.8 * on),
+                     ("zone_co2", 420.0 + 700.0 * o.occ[:, j] * (1.0 - 0.6 * airflow / vmax)),
+                     ("heat_sp", hsp), ("cool_sp", csp), ("occupied", occupied),
+                     ("override", o.override[:, j]),
+                     ("vav_fault", stuck & on & (np.abs(damper_cmd - damper) > 15.0)),
+                     ("zone_alarm", z_alarm), ("light_w", area * (o.occ[:, j] * 10.0 + light + 2)),
+                     ("reheat_w", RHO_CP * airflow / 3600.0 * (t_dis - t_sa[za]) * on)):
+            s[k][:, j] = v
+        for k, v in (("ahu_supply_temp", t_sa), ("ahu_return_temp", t_ret),
+                     ("ahu_mixed_temp", np.where(ahu_on, t_mix, t_ret)),
+                     ("ahu_static", STATIC_SP * ahu_on), ("ahu_supply_sp", sat_sp),
+                     ("fan_on", ahu_on), ("fan_speed", 100.0 * ahu_flow / ahu_vmax),
+                     ("cool_valve", 100 * cool_valve), ("heat_valve", 100 * heat_valve),
+                     ("oa_damper", 100 * oa), ("ahu_alarm", a_alarm),
+                     ("cool_w", RHO_CP * ahu_flow / 3600.0 * (after_heat - t_sa)),
+                     ("heat_w", RHO_CP * ahu_flow / 3600.0 * (after_heat - t_mix)),
+                     ("fan_w", FAN_W_PER_M3H * ahu_vmax * (ahu_flow / ahu_vmax) ** 3)):
+            s[k][:, j] = v
+
+        T = T + DT_S / (C_PER_M2 * area) * (UA_PER_M2 * area * (t_out - T) + q_int + q_sol
+                                              + q_hvac)
+
+    s["outside_temp"] = np.broadcast_to(w.t_out, (na, STEPS))
+    _rooms(seed, b, o, w, s, date)
+    new_energy = _plant_and_meters(b, w, s, state.energy)
+    for k in ("light_w", "reheat_w", "cool_w", "heat_w", "fan_w"):
+        del s[k]
+    new_state = replace(state, zone_temp=T, zone_alarm=z_alarm, zone_pending=z_pend,
+                        ahu_alarm=a_alarm, ahu_pending=a_pend, energy=new_energy)
+    return s, new_state
+
+
+def _alarm(value, low, high, active, pending):
+    """BACnet out-of-range: raise after `ALARM_DELAY` steps beyond a limit, clear inside the
+    limits by the deadband."""
+    beyond = (value > high) | (value < low)
+    pending = np.where(beyond, pending + 1, 0)
+    inside = (value < high - ALARM_DEADBAND) & (value > low + ALARM_DEADBAND)
+    active = np.where(active, ~inside, pending >= ALARM_DELAY)
+    return active, pending
+
+
+def _rooms(seed: int, b: Building, o, w, s: dict, date: dt.date) -> None:
+    rz = b.room_zone
+    present = (o.occ[rz] > 0.05) & o.room_used[:, None]
+    s["room_occupied"] = present
+    s["room_light"] = present
+    s["room_lux"] = present * 450.0 + w.solar[None, :] * 300.0 * b.zone_solar[rz][:, None]
+    filt = rng.uniform(seed, rng.FILTER, np.arange(b.n_ahu) + b.id, date.toordinal()) < 0.03
+    s["ahu_filter"] = np.broadcast_to(filt[:, None], (b.n_ahu, STEPS))
+    s["ahu_static_sp"] = np.full((b.n_ahu, STEPS), STATIC_SP)
+    s["max_airflow"] = np.broadcast_to((AIRFLOW_PER_M2 * b.zone_area)[:, None],
+                                       (b.n_zones, STEPS))
+
+
+def _plant_and_meters(b: Building, w, s: dict, energy0: np.ndarray) -> np.ndarray:
+    cool = s["cool_w"].sum(axis=0)
+    heat = s["heat_w"].sum(axis=0) + s["reheat_w"].sum(axis=0)
+    cap_c = max(float(cool.max()), 1.0)
+    cap_h = max(float(heat.max()), 1.0)
+    ch_on, bl_on = cool > 1000.0, heat > 1000.0
+    s["chiller_on"] = ch_on[None, :]
+    s["chws_sp"] = np.full((1, STEPS), 7.0)
+    s["chws"] = np.where(ch_on, 7.0, 15.0)[None, :]
+    s["chwr"] = np.where(ch_on, 7.0 + 5.0 * cool / cap_c, 15.0)[None, :]
+    hws_sp = np.round(np.clip(70.0 - 0.8 * w.t_out, 45.0, 75.0))
+    s["boiler_on"] = bl_on[None, :]
+    s["hws_sp"] = hws_sp[None, :]
+    s["hws"] = np.where(bl_on, hws_sp, 30.0)[None, :]
+    s["hwr"] = np.where(bl_on, hws_sp - 15.0 * heat / cap_h, 30.0)[None, :]
+
+    cop = np.clip(5.5 - 0.08 * (w.t_out - 10.0), 2.5, 6.0)
+    power = np.zeros((len(b.meters), STEPS))  # kW
+    for m, meter in enumerate(b.meters):
+        kind = meter.source[0]
+        if kind == "floor":
+            power[m] = s["light_w"][b.zone_floor == meter.source[1]].sum(axis=0) / 1000.0
+        elif kind == "ahu":
+            power[m] = s["fan_w"][meter.source[1]] / 1000.0
+        elif kind == "chiller":
+            power[m] = cool / cop / 1000.0
+        elif kind == "boiler":
+            power[m] = heat / 0.9 / 1000.0
+    _sum_meters(b, power)
+    s["meter_power"] = power
+    steps_kwh = power * (DT_S / 3600.0)
+    # counter value at the start of each step: reading at t covers everything before t
+    s["meter_energy"] = energy0[:, None] + np.cumsum(steps_kwh, axis=1) - steps_kwh
+    return energy0 + steps_kwh.sum(axis=1)

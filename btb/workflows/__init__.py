@@ -1,0 +1,1 @@
+"""High-level steps the CLI (and later Ansible) call: validate input, then drive the layers."""

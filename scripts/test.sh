@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install (scripts/setup.sh), then lint, check the import layering and run pytest.
+# Every check runs even when an earlier one fails; the exit code is non-zero if any failed.
+#
+#   bash scripts/test.sh                      # everything
+#   bash scripts/test.sh -m unit -x           # extra arguments go to pytest
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+
+failed=()
+
+step() {
+    local name="$1"
+    shift
+    echo "[test] $name: $*"
+    if "$@"; then
+        echo "[test] $name: ok"
+    else
+        echo "[test] $name: FAILED (exit $?)"
+        failed+=("$name")
+    fi
+}
+
+step ruff .venv/bin/ruff check .
+step import-layering .venv/bin/lint-imports
+
+echo "[test] pytest: .venv/bin/pytest $*"
+rc=0
+.venv/bin/pytest "$@" || rc=$?
+if [[ $rc -eq 5 ]]; then
+    echo "[test] pytest: FAILED - no tests were collected (exit 5); check the paths/-m/-k arguments"
+    failed+=(pytest)
+elif [[ $rc -ne 0 ]]; then
+    echo "[test] pytest: FAILED (exit $rc)"
+    failed+=(pytest)
+fi
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "[test] FAILED steps: ${failed[*]}"
+    exit 1
+fi
+echo "[test] all steps passed"
