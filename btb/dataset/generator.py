@@ -93,15 +93,17 @@ def write_table(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
-def run_unit(unit: Unit, out_dir: str, progress_queue=None) -> dict[str, int]:
-    """Write the unit's partition files; return {relative path: rows}."""
+def run_unit(unit: Unit, out_dir: str, report=None) -> dict[str, int]:
+    """Write the unit's partition files; return {relative path: rows}.
+
+    `report(rows)` is called after each file (the progress bar, or a worker's queue)."""
     rows = {}
     for _, date, table in simulate(unit):
         rel = partition_path(date, unit.building)
         write_table(table, Path(out_dir) / rel)
         rows[rel] = table.num_rows
-        if progress_queue is not None:
-            progress_queue.put(table.num_rows)
+        if report is not None:
+            report(table.num_rows)
     return rows
 
 
@@ -125,19 +127,18 @@ def generate(seed: int, profile: Profile, out_dir: Path, workers: int = 1,
         write_table(table, out_dir / f"{name}.parquet")
     units = plan_units(seed, profile, buildings, workers)
     files: dict[str, int] = {}
-    if workers <= 1:
+    if workers <= 1 or len(units) == 1:
         for u in units:
-            for _, date, table in simulate(u):
-                rel = partition_path(date, u.building)
-                write_table(table, out_dir / rel)
-                files[rel] = table.num_rows
-                if progress:
-                    progress(table.num_rows)
+            files.update(run_unit(u, str(out_dir), progress))
         return files
-    ctx = mp.get_context("spawn")  # no fork after pyarrow's threads have started
-    queue = ctx.Manager().Queue() if progress else None
-    with ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=ctx) as pool:
-        pending = {pool.submit(run_unit, u, str(out_dir), queue) for u in units}
+    # forkserver: workers fork from a clean server that preloaded the generator, so they start
+    # fast and never inherit the parent's pyarrow threads (plain fork after threads can deadlock)
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    queue = ctx.Queue() if progress else None
+    with ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=ctx,
+                             initializer=_init_worker, initargs=(queue,)) as pool:
+        pending = {pool.submit(_worker_unit, u, str(out_dir)) for u in units}
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for f in done:
@@ -145,6 +146,18 @@ def generate(seed: int, profile: Profile, out_dir: Path, workers: int = 1,
             _drain(queue, progress)
     _drain(queue, progress)
     return files
+
+
+_progress_queue = None
+
+
+def _init_worker(queue) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def _worker_unit(unit: Unit, out_dir: str) -> dict[str, int]:
+    return run_unit(unit, out_dir, _progress_queue.put if _progress_queue else None)
 
 
 def _drain(queue, progress) -> None:

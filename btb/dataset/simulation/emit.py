@@ -69,39 +69,42 @@ def _resample(sig: np.ndarray, pt: PointType) -> np.ndarray:
 def _periodic(g: Group, sig: np.ndarray, seed: int, day_min: int):
     values = _resample(sig, g.ptype)
     n = values.shape[1]
-    step = g.ptype.interval_s // 60
-    minutes = day_min + np.arange(n, dtype=np.int64) * step
+    minutes = day_min + np.arange(n, dtype=np.int64) * (g.ptype.interval_s // 60)
     if g.ptype.noise:
         values = values + g.ptype.noise * rng.normal(seed, rng.NOISE, g.ids[:, None], minutes)
     values = np.round(values, _decimals(g.ptype.resolution))
-    pid = np.repeat(g.ids, n)
-    t = np.tile(minutes, len(g.ids))
-    return pid, t, values.ravel()
+    return np.repeat(g.ids, n), np.tile(minutes, len(g.ids)), values.ravel()
 
 
 def _cov(g: Group, sig: np.ndarray, day_min: int):
     res = g.ptype.resolution
     q = np.round(np.round(sig / res) * res, _decimals(res))
     change = np.ones(q.shape, bool)
-    change[:, 1:] = q[:, 1:] != q[:, :-1]
+    np.not_equal(q[:, 1:], q[:, :-1], out=change[:, 1:])
     rows, cols = np.nonzero(change)  # row-major: by point, then time
-    return g.ids[rows], day_min + cols.astype(np.int64) * _GRID_MIN, q[rows, cols]
+    return g.ids[rows], day_min + cols * _GRID_MIN, q[rows, cols]
 
 
 def day_table(groups: list[Group], signals: dict, seed: int, date: dt.date) -> pa.Table:
     """All rows of one building-day, sorted by (point_id, time)."""
-    day_min = date.toordinal() * 1440
+    day_min = date.toordinal() * 1440 - _EPOCH_ORDINAL_MIN  # minutes since 1970-01-01
     parts = []
     for g in groups:
-        sig = signals[g.ptype.signal][g.entities].astype(np.float64)
+        sig = signals[g.ptype.signal][g.entities]
+        if sig.dtype != np.float64:  # boolean states
+            sig = sig.astype(np.float64)
         parts.append(_cov(g, sig, day_min) if g.ptype.interval_s == 0
                      else _periodic(g, sig, seed, day_min))
-    pid = np.concatenate([p[0] for p in parts]).astype(np.int32)
-    minutes = np.concatenate([p[1] for p in parts])
-    values = np.concatenate([p[2] for p in parts])
-    epoch_ms = (minutes - _EPOCH_ORDINAL_MIN) * 60_000
-    return pa.table([pa.array(pid), pa.array(epoch_ms.astype("datetime64[ms]")),
-                     pa.array(values)], schema=TS_SCHEMA)
+    n = sum(len(p[0]) for p in parts)
+    pid, ms, values = np.empty(n, np.int32), np.empty(n, np.int64), np.empty(n)
+    i = 0
+    for p_ids, p_min, p_val in parts:
+        j = i + len(p_ids)
+        pid[i:j], ms[i:j], values[i:j] = p_ids, p_min, p_val
+        i = j
+    ms *= 60_000
+    return pa.Table.from_arrays([pa.array(pid), pa.array(ms, type=pa.timestamp("ms")),
+                                 pa.array(values)], schema=TS_SCHEMA)
 
 
 _EPOCH_ORDINAL_MIN = dt.date(1970, 1, 1).toordinal() * 1440

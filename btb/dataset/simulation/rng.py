@@ -42,15 +42,13 @@ def uniform(seed: int, stream: int, *keys) -> np.ndarray:
 
 
 def normal(seed: int, stream: int, *keys) -> np.ndarray:
-    """Approximately standard normal: sum of the hash's four 16-bit uniforms (Irwin–Hall, n=4).
+    """Zero-mean, unit-variance noise: the sum of the hash's two 32-bit uniforms (triangular).
 
-    Bounded at ±3.46 σ, which suits sensor noise (no absurd outliers) and costs a fraction of
-    Box–Muller.
+    Bounded at ±2.45 σ and bell-shaped enough for sensor noise (no absurd outliers); half the
+    cost of a four-term Irwin–Hall sum and a fraction of Box–Muller's.
     """
     h = hash64(seed, stream, *keys)
-    mask = np.uint64(0xFFFF)
-    s = (h & mask).astype(np.float64)
-    for shift in (16, 32, 48):
-        s += ((h >> np.uint64(shift)) & mask).astype(np.float64)
-    # each 16-bit uniform has mean 32767.5 and variance (65536**2 - 1) / 12
-    return (s - 4 * 32767.5) / (65536.0 * np.sqrt(4 / 12))
+    s = (h & np.uint64(0xFFFFFFFF)).astype(np.float64)
+    s += (h >> np.uint64(32)).astype(np.float64)
+    # each 32-bit uniform has mean (2**32 - 1) / 2 and variance ~ 2**64 / 12
+    return (s - (2.0**32 - 1)) * (np.sqrt(6.0) / 2.0**32)
