@@ -24,11 +24,13 @@ from btb.dataset.simulation import rng
 from btb.dataset.simulation.environment import DT_S, STEPS, occupancy, weather
 
 RHO_CP = 1206.0  # J/(m³·K), air
-C_PER_M2 = 100e3  # J/(m²·K): zone thermal capacity
-UA_PER_M2 = 2.0  # W/(m²·K): envelope conductance share -> time constant ≈ 14 h
+C_PER_M2 = 60e3  # J/(m²·K): zone thermal capacity (light office construction)
+UA_PER_M2 = 1.5  # W/(m²·K): envelope conductance share -> time constant ≈ 11 h
 AIRFLOW_PER_M2 = 10.0  # m³/h per m²: design (maximum) VAV airflow
 MIN_FLOW = 0.3  # minimum airflow fraction while the AHU runs
-REHEAT_RISE = 20.0  # K of discharge temperature rise at a fully open reheat valve
+HEAT_FLOW = 0.6  # "dual maximum" VAV logic: airflow fraction at full heating demand
+CONTROL_MARGIN = 0.5  # K: the VAV loop aims this far inside the band (P-only control droops)
+REHEAT_RISE = 25.0  # K of discharge temperature rise at a fully open reheat valve
 HEAT_OCC, COOL_OCC, HEAT_UNOCC, COOL_UNOCC = 20.0, 24.0, 12.0, 30.0  # zone setpoints (°C)
 ALARM_LOW, ALARM_HIGH, ALARM_DEADBAND, ALARM_DELAY = 11.0, 28.0, 1.0, 3  # °C, °C, K, steps
 AHU_ALARM_DEV = 3.0  # K from supply setpoint
@@ -126,9 +128,10 @@ def simulate_day(seed: int, b: Building, date: dt.date, state: State):
         need = occupied[:, j] | (T < HEAT_UNOCC + 0.5) | (T > COOL_UNOCC - 0.5)
         ahu_on = np.bincount(za, need, na) > 0
         on = ahu_on[za]
-        cool = _clip((T - csp[:, j]) / 1.5, 0.0, 1.0)
-        reheat = _clip((hsp[:, j] - T) / 1.0, 0.0, 1.0) * on
-        damper = np.where(stuck, STUCK_DAMPER / 100.0, MIN_FLOW + (1 - MIN_FLOW) * cool)
+        cool = _clip((T - csp[:, j] + CONTROL_MARGIN) / 1.5, 0.0, 1.0)
+        reheat = _clip((hsp[:, j] + CONTROL_MARGIN - T) / 1.0, 0.0, 1.0) * on
+        damper = np.where(stuck, STUCK_DAMPER / 100.0,
+                          MIN_FLOW + (1 - MIN_FLOW) * cool + (HEAT_FLOW - MIN_FLOW) * reheat)
         airflow = damper * vmax * on
         # AHU: mixing (economiser when outside air helps), heating then cooling coil
         t_ret = np.bincount(za, T * vmax, na) / ahu_vmax
@@ -160,8 +163,8 @@ def simulate_day(seed: int, b: Building, date: dt.date, state: State):
     dev = np.where(ahu_on, np.abs(t_sa - sat_sp[None, :]), 0.0)
     a_alarm, a_pend, ahu_alarm = _alarm_series(dev, -np.inf, AHU_ALARM_DEV, state.ahu_alarm,
                                                state.ahu_pending)
-    cool = _clip((Tz - csp) / 1.5, 0.0, 1.0)
-    flow_sp = vmax[col] * (MIN_FLOW + (1 - MIN_FLOW) * cool) * on
+    cool = _clip((Tz - csp + CONTROL_MARGIN) / 1.5, 0.0, 1.0)
+    flow_sp = vmax[col] * (MIN_FLOW + (1 - MIN_FLOW) * cool + (HEAT_FLOW - MIN_FLOW) * reheat) * on
     damper_cmd = 100.0 * flow_sp / vmax[col]
     zone_to_ahu = np.zeros((na, nz))
     zone_to_ahu[za, np.arange(nz)] = 1.0
@@ -178,7 +181,7 @@ def simulate_day(seed: int, b: Building, date: dt.date, state: State):
         "inlet_pressure": STATIC_SP * 0.8 * on,
         "zone_co2": 420.0 + 700.0 * o.occ * (1.0 - 0.6 * flow_ratio),
         "heat_sp": hsp, "cool_sp": csp, "occupied": occupied, "override": o.override,
-        "vav_fault": stuck[col] & on & (np.abs(damper_cmd - STUCK_DAMPER) > 15.0),
+        "vav_fault": stuck[col] & on & (np.abs(damper_cmd - STUCK_DAMPER) > 4.0),
         "zone_alarm": zone_alarm,
         "ahu_supply_temp": t_sa, "ahu_return_temp": rec["t_ret"],
         "ahu_mixed_temp": np.where(ahu_on, t_mix, rec["t_ret"]),
