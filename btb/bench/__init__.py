@@ -1,0 +1,1 @@
+"""The one run loop: protocol, timing, statistics, per-cell results (later: RAM gradient)."""

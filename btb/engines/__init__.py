@@ -1,0 +1,1 @@
+"""Engines: one module per engine implementing `base.Engine`; `registry` lists them once."""

@@ -1,0 +1,1 @@
+"""Results: the result schema, atomic per-cell JSON files, validation (later: aggregation)."""

@@ -1,0 +1,59 @@
+"""Per-cell result files: `<results>/<campaign>/<scenario>/<ram>/<query>-<variant>.json`.
+
+Each file is written atomically (temp file in the same directory, fsync, rename), so a killed
+run never leaves a truncated result. Every file is validated against `schema.json` on write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "timeout", "oom", "load_failed", "crashed", "wrong_answer", "skipped")
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+
+@cache
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def validate(result: dict) -> None:
+    jsonschema.validate(result, schema())
+
+
+def cell_path(results: Path, campaign: str, scenario: str, ram: str, query: str,
+              variant: str) -> Path:
+    return Path(results) / campaign / scenario / ram / f"{query}-{variant}.json"
+
+
+def write(path: Path, result: dict) -> None:
+    validate(result)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(result, f, indent=2, sort_keys=True, default=str)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def read_all(results: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(Path(results).rglob("*.json"))
+            if not p.name.startswith(".")]

@@ -1,0 +1,1 @@
+"""Runtimes start and stop engine servers: `local` (child processes) and, later, `docker`."""

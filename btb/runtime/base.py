@@ -1,0 +1,53 @@
+"""The runtime interface: how an engine server is started, reached, measured and stopped.
+
+A runtime turns a `ServerSpec` (which engine, which RAM limit, where its data lives) into a
+running server and an `Endpoint` the engine module connects to. The local runtime starts child
+processes from installed binaries; the docker runtime (RAM issue) starts containers with
+`mem_limit` = `memswap_limit`. Both expose the server's cgroup so the monitor can read memory
+figures, whatever started it. A missing binary or image raises `Unavailable` with an install
+hint: the run loop records the scenario as `skipped` with that reason, never crashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+class Unavailable(Exception):
+    """The engine cannot run with this runtime here; the message says how to install it."""
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    engine: str  # registry name: postgres, oxigraph, falkordb, memgraph
+    data_dir: Path  # private, empty directory for the server's files
+    ram_bytes: int | None = None  # memory limit (RAM issue); None = no limit
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+    version: str | None = None  # server version string, recorded in results
+    extra: dict = field(default_factory=dict)  # e.g. {"timescaledb": False}
+
+
+class Server(Protocol):
+    endpoint: Endpoint
+    cgroup: Path | None  # the server's memory cgroup directory, when it has its own
+
+    def alive(self) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
+class Runtime(Protocol):
+    name: str
+
+    def start(self, spec: ServerSpec) -> Server: ...

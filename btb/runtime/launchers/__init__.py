@@ -1,0 +1,1 @@
+"""One module per engine: how the local runtime starts its server (see btb.runtime.local)."""

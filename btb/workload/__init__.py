@@ -1,0 +1,1 @@
+"""Workload: query catalogue (queries/), parameter binding, reference answers, canonical form."""
