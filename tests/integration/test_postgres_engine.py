@@ -69,7 +69,7 @@ def test_endpoint(server):
 @pytest.mark.parametrize("scenario", ["P1", "P2", "TS"])
 def test_load_counts_and_bound_query(engine, dataset, scenario):
     engine.create_schema(scenario)
-    assert engine.languages == {"P1": ("sql",), "P2": ("jsonb",), "TS": ("ts",)}[scenario]
+    assert engine.languages == {"P1": ("sql", "ts"), "P2": ("jsonb", "ts"), "TS": ("ts",)}[scenario]
     seen = []
     result = engine.load(dataset, scenario, progress=seen.append)
     fp = json.loads((dataset / "fingerprint.json").read_text())["row_counts"]
