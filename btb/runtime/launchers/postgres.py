@@ -14,7 +14,8 @@ as it is, without initdb: that is how a cold run restarts the server with its da
 Settings are PostgreSQL's defaults (durability included: fsync, full_page_writes and
 synchronous_commit stay on at server level) except: trust auth on 127.0.0.1 only, a free port,
 `shared_buffers` (spec.options, default 128MB = PostgreSQL's default), `max_wal_size` large
-(default 8GB, so a bulk load does not checkpoint every few seconds) and, when TimescaleDB is
+(default 8GB, so a bulk load does not checkpoint every few seconds), `jit=off` (see
+_settings) and, when TimescaleDB is
 installed, `shared_preload_libraries=timescaledb` (telemetry off). `spec.options["settings"]`
 adds any other GUC. `initdb --no-sync` only skips flushing the fresh template files at creation.
 Loaders may `SET synchronous_commit = off` in their own session (the engine module does, and says
@@ -169,7 +170,11 @@ def _settings(spec: ServerSpec, pgdata: Path, port: int, timescaledb: bool) -> d
     sock = str(pgdata) if len(str(pgdata)) <= SOCKET_PATH_MAX else ""  # "" = TCP only
     s = {"listen_addresses": "127.0.0.1", "port": str(port), "unix_socket_directories": sock,
          "shared_buffers": str(opts.get("shared_buffers", "128MB")),
-         "max_wal_size": str(opts.get("max_wal_size", "8GB")), "timezone": "UTC"}
+         "max_wal_size": str(opts.get("max_wal_size", "8GB")), "timezone": "UTC",
+         # JIT compiles whenever a plan's cost estimate is high, and recursive CTEs (Q3, Q6)
+         # get absurd estimates: on small-2d P2 Q3 took 150 ms, of which 146 ms JIT, against
+         # 4 ms without. The workload is short queries, so JIT is off (overridable below).
+         "jit": str(opts.get("jit", "off"))}
     if timescaledb:
         s |= {"shared_preload_libraries": "timescaledb", "timescaledb.telemetry_level": "off"}
     s |= {k: str(v) for k, v in opts.get("settings", {}).items()}
