@@ -17,7 +17,8 @@ from btb.workload.catalog import Query
 from btb.workload.finish import FINISH
 
 # Above this many graph rows, ids go to PostgreSQL through a COPY-filled temp table instead of
-# bound arrays. Measured by bench/federation.py (see its output in the closing notes).
+# bound arrays. bench/federation.py on small-2d (2 cores): arrays faster up to 1,000 ids
+# (24 vs 37 ms), the temp table from 3,000 (160 vs 170 ms) onwards.
 FED_THRESHOLD = 2000
 FED_TABLE = "_btb_fed"
 _DECHUNK_MARK = "# btb: dechunk"
@@ -54,13 +55,14 @@ def plan(query: Query, languages: tuple[str, ...], hybrid: bool,
     return Plan(query, mode, text, lang)
 
 
-def run(p: Plan, engine, params: dict, timeout_s: float | None, ts_engine=None) -> Outcome:
+def run(p: Plan, engine, params: dict, timeout_s: float | None, ts_engine=None,
+        fed_threshold: int = FED_THRESHOLD) -> Outcome:
     if p.mode == "direct":
         return Outcome(engine.execute(p.text, params, timeout_s))
     if p.mode == "dechunk":
         rows = engine.execute(p.text, params, timeout_s)
         return Outcome(FINISH[p.query.id](list(dechunk(rows, params)), params))
-    return _federate(p, engine, ts_engine, params, timeout_s)
+    return _federate(p, engine, ts_engine, params, timeout_s, fed_threshold)
 
 
 def dechunk(rows, params: dict):
@@ -81,7 +83,8 @@ def _numbers(value, kind):
     return [kind(x) for x in value]
 
 
-def _federate(p: Plan, graph, ts, params: dict, timeout_s: float | None) -> Outcome:
+def _federate(p: Plan, graph, ts, params: dict, timeout_s: float | None,
+              threshold: int) -> Outcome:
     split = {"graph": 0.0, "transfer": 0.0, "timeseries": 0.0, "client": 0.0}
     ts_params = dict(params)
     sql = p.text
@@ -91,7 +94,7 @@ def _federate(p: Plan, graph, ts, params: dict, timeout_s: float | None) -> Outc
         t1 = time.perf_counter()
         cols = p.query.fed_columns
         types = [_sql_type([r[i] for r in fed_rows]) for i in range(len(cols))]
-        if len(fed_rows) <= FED_THRESHOLD:
+        if len(fed_rows) <= threshold:
             for i, c in enumerate(cols):
                 ts_params[f"fed_{c}"] = [r[i] for r in fed_rows]
             source = "SELECT * FROM unnest({})".format(", ".join(
