@@ -95,11 +95,22 @@ def run_scenario(ctx: Context, sc: Scenario) -> None:
                     _write(ctx, sc, qid, variant, "crashed", dead, load=loaded.load)
                     continue
                 result = _run_cell(ctx, sc, loaded, qid, variant)
-                if result["status"] == "crashed" and not all(s.alive() for s in loaded.servers):
+                if result["status"] != "crashed":
+                    continue
+                if all(s.alive() for s in loaded.servers):
+                    _reconnect(loaded)  # the server lives; only our session was lost
+                else:
                     dead = f"engine died during {qid}/{variant}: {result['reason']}"
     finally:
         for s in loaded.servers:
             s.stop()
+
+
+def _reconnect(loaded: Loaded) -> None:
+    engines = [loaded.engine] + ([loaded.ts_engine] if loaded.ts_engine is not None else [])
+    for engine, server in zip(engines, loaded.servers):
+        engine.close()
+        engine.connect(server.endpoint)
 
 
 class _LoadFailed(Exception):
