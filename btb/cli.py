@@ -134,6 +134,14 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from btb.workflows.export import export
+
+    for path in export(args.profile, args.scenario, Path(args.out), _root(args.root), args.seed):
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="btb", description="BaseType Benchmark: graph vs relational "
                                 "vs RDF engines for building data, RAM as the variable.")
@@ -168,6 +176,15 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--seed", type=int, default=DEFAULT_SEED)
     rp.add_argument("--root", help=root_help)
     rp.set_defaults(func=cmd_run)
+
+    ep = sub.add_parser("export", help="write a scenario's load files (CSV, N-Triples)")
+    ep.add_argument("profile", help="dataset profile, e.g. tiny-1d")
+    ep.add_argument("--scenario", nargs="+", required=True, metavar="S",
+                    help="P1 P2 M1 M2 O1 O2 F1 F2")
+    ep.add_argument("--out", required=True, help="output directory")
+    ep.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ep.add_argument("--root", help=root_help)
+    ep.set_defaults(func=cmd_export)
 
     dp = sub.add_parser("datasets", help="list, verify, extract, push, pull, delete datasets")
     dsub = dp.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -165,7 +165,8 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path) -> Loaded:
         raise _LoadFailed(detail, load or None, servers) from e
 
 
-def _languages(engine, scenario: str) -> tuple[str, ...]:
+def languages(engine, scenario: str) -> tuple[str, ...]:
+    """The query-file stems `engine` reads in `scenario`, most specific first."""
     f = getattr(engine, "languages_for", None)
     return tuple(f(scenario)) if f else tuple(engine.languages)
 
@@ -175,8 +176,8 @@ def _run_cell(ctx: Context, sc: Scenario, loaded: Loaded, qid: str, variant: str
     params = catalog.bind(q, ctx.params, variant)
     expected = ctx.reference[(qid, variant)]
     try:
-        p = execution.plan(q, _languages(loaded.engine, sc.name), sc.hybrid,
-                           _languages(loaded.engine, sc.name))
+        p = execution.plan(q, languages(loaded.engine, sc.name), sc.hybrid,
+                           languages(loaded.engine, sc.name))
     except BtbError as e:
         return _write(ctx, sc, qid, variant, "skipped", str(e), load=loaded.load)
     timeout = ctx.protocol.timeout_s

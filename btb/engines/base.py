@@ -30,6 +30,8 @@ class LoadResult:
 class Engine(Protocol):
     name: str  # registry key = module name = results folder name
     languages: tuple[str, ...]  # query file stems it reads, most specific first
+    # optional: `languages_for(scenario)` when the stems depend on the scenario (postgres:
+    # P1 -> sql, P2 -> jsonb, TS -> ts); the run loop prefers it to `languages`
 
     def connect(self, endpoint: Endpoint) -> None: ...
 

@@ -114,6 +114,10 @@ class Postgres:
         """Query file stems for the current scenario (all three before create_schema)."""
         return LANGUAGES[self.scenario] if self.scenario else ("sql", "jsonb", "ts")
 
+    @staticmethod
+    def languages_for(scenario: str) -> tuple[str, ...]:
+        return LANGUAGES[scenario]
+
     # -- connection ----------------------------------------------------------------------------
     def _new_conn(self) -> psycopg.Connection:
         e = self._endpoint
