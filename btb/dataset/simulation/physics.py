@@ -166,9 +166,10 @@ def simulate_day(seed: int, b: Building, date: dt.date, state: State):
     cool = _clip((Tz - csp + CONTROL_MARGIN) / 1.5, 0.0, 1.0)
     flow_sp = vmax[col] * (MIN_FLOW + (1 - MIN_FLOW) * cool + (HEAT_FLOW - MIN_FLOW) * reheat) * on
     damper_cmd = 100.0 * flow_sp / vmax[col]
-    zone_to_ahu = np.zeros((na, nz))
-    zone_to_ahu[za, np.arange(nz)] = 1.0
-    ahu_flow = zone_to_ahu @ airflow
+    # zones are numbered AHU by AHU (model.build), so per-AHU sums are contiguous slices; a
+    # matrix product here made OpenBLAS spin a second thread per process for no gain
+    first_zone = np.flatnonzero(np.r_[True, za[1:] != za[:-1]])
+    ahu_flow = np.add.reduceat(airflow, first_zone, axis=0)
     after_heat = t_mix + 15.0 * rec["heat_valve"]
     flow_ratio = airflow / vmax[col]
     s = {
