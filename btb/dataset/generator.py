@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
