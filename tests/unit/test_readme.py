@@ -1,0 +1,51 @@
+"""The README's support table stays true: one row per registered engine, the scenarios each
+engine serves, a local runtime exactly where a launcher exists, Memgraph marked not run here."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from btb.config.scenarios import SCENARIOS
+from btb.engines.registry import ENGINES
+
+pytestmark = pytest.mark.unit
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _support_rows() -> dict[str, list[str]]:
+    text = README.read_text()
+    section = text.split("## Support", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("engine", "") and not cells[0].startswith("-"):
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_one_row_per_engine():
+    assert sorted(_support_rows()) == sorted(ENGINES)
+
+
+def test_scenarios_column_matches_the_scenario_table():
+    rows = _support_rows()
+    for name, cells in rows.items():
+        listed = set(re.findall(r"\b[PMOF][12]\b", cells[1]))
+        serves = {s.name for s in SCENARIOS.values()
+                  if s.engine == name or s.ts_engine == name}
+        assert listed == serves, f"{name}: README lists {listed}, scenarios say {serves}"
+
+
+def test_local_runtime_column_matches_launchers():
+    for name, cells in _support_rows().items():
+        has_launcher = importlib.util.find_spec(f"btb.runtime.launchers.{name}") is not None
+        assert cells[2].startswith(("yes", "when")) == has_launcher, name
+
+
+def test_memgraph_is_marked_not_run_here():
+    cells = _support_rows()["memgraph"]
+    assert cells[4].startswith("no") and "BTB_MEMGRAPH_URI" in cells[4]
