@@ -120,7 +120,10 @@ class _LoadFailed(Exception):
 
 
 def _start(ctx: Context, name: str, base_dir: Path):
-    server = ctx.runtime.start(ServerSpec(name, base_dir / name, ctx.ram_bytes))
+    # the query timeout also goes to the server, for engines that enforce one server-side
+    # (oxigraph --timeout-s, memgraph); the others ignore the option
+    server = ctx.runtime.start(ServerSpec(name, base_dir / name, ctx.ram_bytes,
+                                          {"query_timeout_s": ctx.protocol.timeout_s}))
     engine = registry.create(name)
     engine.connect(server.endpoint)
     return server, engine
