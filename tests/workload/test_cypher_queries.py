@@ -18,28 +18,27 @@ selection beyond what params.json holds.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 
 from btb.engines import falkordb as fk
-from btb.engines.postgres import Postgres
-from btb.runtime.base import ServerSpec
 from btb.runtime.launchers import falkordb as fk_launcher
-from btb.runtime.launchers import postgres as pg_launcher
-from btb.runtime.local import LocalRuntime
 from btb.workload import catalog, execution
-from btb.workload.answers import canonical, compare
-from btb.workload.reference import Reference
 from tests.conftest import need
+from tests.workload.conftest import (
+    HYBRIDS,
+    TIMEOUT_S,
+    VARIANTS,
+    bind_window,
+    check,
+    hybrid_graph_part_columns,
+    hybrid_matches_reference,
+    hybrid_through_temp_table,
+    loaded,
+    need_postgres,
+)
 
 pytestmark = pytest.mark.engines
-
-VARIANTS = ("small", "large")
-DATASETS = ("tiny_dataset", "tiny2_dataset")
-TIMEOUT_S = 60.0
-HYBRIDS = ("Q9", "Q10", "Q11", "Q12", "Q13")
 
 
 def _need_falkordb() -> None:
@@ -47,74 +46,22 @@ def _need_falkordb() -> None:
          "falkordblite not installed (pip install falkordblite, Python >= 3.12)")
 
 
-def _need_postgres() -> None:
-    need(pg_launcher.find_bindir() is not None,
-         "PostgreSQL server binaries not found (apt-get install postgresql)")
-
-
-# -- fixtures: one dataset at a time (module scope, parametrised) ------------------------------
-@pytest.fixture(scope="module", params=DATASETS)
-def dataset(request) -> Path:
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture(scope="module")
-def reference(dataset):
-    ref = Reference(dataset)
-    yield ref
-    ref.close()
-
-
-@pytest.fixture(scope="module")
-def params(dataset) -> dict:
-    return json.loads((dataset / "params.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def f1(dataset, tmp_path_factory):
     """FalkorDB with the dataset loaded as F1 (structure + ArchiveDays)."""
     _need_falkordb()
-    server = LocalRuntime().start(ServerSpec("falkordb", tmp_path_factory.mktemp("f1") / "fk"))
-    engine = fk.FalkorDB(server.endpoint)
-    try:
-        engine.create_schema("F1")
-        assert engine.load(dataset, "F1").verified
-        yield engine
-    finally:
-        engine.close()
-        server.stop()
+    with loaded("falkordb", fk.FalkorDB, "F1", dataset, tmp_path_factory.mktemp("f1")) as e:
+        yield e
 
 
 @pytest.fixture(scope="module")
 def f2(dataset, tmp_path_factory):
     """(FalkorDB with the F2 structure, PostgreSQL with the timeseries as "TS")."""
     _need_falkordb()
-    _need_postgres()
-    root = tmp_path_factory.mktemp("f2")
-    runtime = LocalRuntime()
-    servers, engines = [], []
-    try:
-        servers.append(runtime.start(ServerSpec("falkordb", root / "fk")))
-        graph = fk.FalkorDB(servers[-1].endpoint)
-        engines.append(graph)
-        servers.append(runtime.start(ServerSpec("postgres", root / "pg")))
-        ts = Postgres(servers[-1].endpoint)
-        engines.append(ts)
-        graph.create_schema("F2")
-        assert graph.load(dataset, "F2").verified
-        ts.create_schema("TS")
-        assert ts.load(dataset, "TS").verified
-        yield graph, ts
-    finally:
-        for engine in engines:
-            engine.close()
-        for server in servers:
-            server.stop()
-
-
-def _check(reference, qid: str, bound: dict, rows) -> None:
-    diff = compare(reference.answer(qid, bound), canonical(rows))
-    assert diff is None, f"{qid} {bound}: {diff}"
+    need_postgres()
+    with loaded("falkordb", fk.FalkorDB, "F2", dataset, tmp_path_factory.mktemp("f2"),
+                with_ts=True) as pair:
+        yield pair
 
 
 # -- F1: every query direct ---------------------------------------------------------------------
@@ -125,7 +72,7 @@ def test_f1_matches_reference(f1, reference, params, qid, variant):
     p = execution.plan(q, f1.languages, hybrid=False)
     assert (p.mode, p.language) == ("direct", "cypher")
     bound = catalog.bind(q, params, variant)
-    _check(reference, qid, bound, execution.run(p, f1, bound, TIMEOUT_S).rows)
+    check(reference, qid, bound, execution.run(p, f1, bound, TIMEOUT_S).rows)
 
 
 def test_f1_rows_have_meta_columns(f1, params):
@@ -169,44 +116,22 @@ _ODD_WINDOWS = [
 @pytest.mark.parametrize(("qid", "window"), _ODD_WINDOWS)
 def test_f1_windows_off_midnight(f1, reference, params, qid, window, variant):
     q = catalog.get(qid)
-    period = {k: dt.datetime.fromisoformat(params["period"][k]) for k in ("start", "end")}
-    bound = {**catalog.bind(q, params, variant),
-             **{name: period[base] + offset for name, (base, offset) in window.items()}}
+    bound = bind_window(q, params, variant, window)
     p = execution.plan(q, f1.languages, hybrid=False)
-    _check(reference, qid, bound, execution.run(p, f1, bound, TIMEOUT_S).rows)
+    check(reference, qid, bound, execution.run(p, f1, bound, TIMEOUT_S).rows)
 
 
-# -- F2: structure direct, hybrids federated ----------------------------------------------------
+# -- F2: structure direct, hybrids federated (checks shared with the other languages) --
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("qid", catalog.all_ids())
 def test_f2_matches_reference(f2, reference, params, qid, variant):
-    graph, ts = f2
-    q = catalog.get(qid)
-    p = execution.plan(q, graph.languages, hybrid=True, graph_languages=graph.languages)
-    assert p.mode == ("direct" if q.kind == "structure" else "federate")
-    assert (p.graph_text is not None) == (p.mode == "federate" and bool(q.fed_columns))
-    bound = catalog.bind(q, params, variant)
-    _check(reference, qid, bound, execution.run(p, graph, bound, TIMEOUT_S, ts_engine=ts).rows)
+    hybrid_matches_reference(*f2, reference, params, qid, variant)
 
 
 @pytest.mark.parametrize("qid", HYBRIDS)
 def test_f2_graph_part_columns(f2, params, qid):
-    """The graph part returns point_id + meta.yml fed_columns, ids as integers."""
-    graph, _ = f2
-    q = catalog.get(qid)
-    p = execution.plan(q, graph.languages, hybrid=True, graph_languages=graph.languages)
-    rows = graph.execute(p.graph_text, catalog.bind(q, params, "large"), TIMEOUT_S)
-    assert q.fed_columns[0] == "point_id" and rows
-    assert all(len(r) == len(q.fed_columns) and isinstance(r[0], int) for r in rows)
-    if qid == "Q12":
-        assert {r[3] for r in rows} == {"temp", "heat_sp", "cool_sp"}
+    hybrid_graph_part_columns(f2[0], params, qid)
 
 
 def test_f2_federation_through_temp_table(f2, reference, params):
-    """Above the threshold the fed ids go through a COPY-filled temp table: same answer."""
-    graph, ts = f2
-    q = catalog.get("Q12")
-    p = execution.plan(q, graph.languages, hybrid=True, graph_languages=graph.languages)
-    bound = catalog.bind(q, params, "large")
-    out = execution.run(p, graph, bound, TIMEOUT_S, ts_engine=ts, fed_threshold=0)
-    _check(reference, "Q12", bound, out.rows)
+    hybrid_through_temp_table(*f2, reference, params)

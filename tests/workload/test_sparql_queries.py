@@ -14,28 +14,28 @@ check the O1 de-chunking queries' day selection (Q7, Q8, Q9) beyond what params.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from btb.engines.oxigraph import Oxigraph
-from btb.engines.postgres import Postgres
-from btb.runtime.base import ServerSpec
 from btb.runtime.launchers import oxigraph as ox_launcher
-from btb.runtime.launchers import postgres as pg_launcher
-from btb.runtime.local import LocalRuntime
 from btb.workload import catalog, execution
-from btb.workload.answers import canonical, compare
-from btb.workload.reference import Reference
 from tests.conftest import need
+from tests.workload.conftest import (
+    HYBRIDS,
+    TIMEOUT_S,
+    VARIANTS,
+    bind_window,
+    check,
+    hybrid_graph_part_columns,
+    hybrid_matches_reference,
+    hybrid_through_temp_table,
+    loaded,
+    need_postgres,
+)
 
 pytestmark = pytest.mark.engines
-
-VARIANTS = ("small", "large")
-DATASETS = ("tiny_dataset", "tiny2_dataset")
-TIMEOUT_S = 60.0
 
 
 def _need_oxigraph() -> None:
@@ -43,74 +43,22 @@ def _need_oxigraph() -> None:
          "oxigraph binary not found (pip install oxigraph)")
 
 
-def _need_postgres() -> None:
-    need(pg_launcher.find_bindir() is not None,
-         "PostgreSQL server binaries not found (apt-get install postgresql)")
-
-
-# -- fixtures: one dataset at a time (module scope, parametrised) ------------------------------
-@pytest.fixture(scope="module", params=DATASETS)
-def dataset(request) -> Path:
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture(scope="module")
-def reference(dataset):
-    ref = Reference(dataset)
-    yield ref
-    ref.close()
-
-
-@pytest.fixture(scope="module")
-def params(dataset) -> dict:
-    return json.loads((dataset / "params.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def o1(dataset, tmp_path_factory):
     """Oxigraph with the dataset loaded as O1 (structure + ArchiveDays)."""
     _need_oxigraph()
-    server = LocalRuntime().start(ServerSpec("oxigraph", tmp_path_factory.mktemp("o1") / "ox"))
-    engine = Oxigraph(server.endpoint)
-    try:
-        engine.create_schema("O1")
-        assert engine.load(dataset, "O1").verified
-        yield engine
-    finally:
-        engine.close()
-        server.stop()
+    with loaded("oxigraph", Oxigraph, "O1", dataset, tmp_path_factory.mktemp("o1")) as e:
+        yield e
 
 
 @pytest.fixture(scope="module")
 def o2(dataset, tmp_path_factory):
     """(Oxigraph with the O2 structure, PostgreSQL with the timeseries as "TS")."""
     _need_oxigraph()
-    _need_postgres()
-    root = tmp_path_factory.mktemp("o2")
-    runtime = LocalRuntime()
-    servers, engines = [], []
-    try:
-        servers.append(runtime.start(ServerSpec("oxigraph", root / "ox")))
-        graph = Oxigraph(servers[-1].endpoint)
-        engines.append(graph)
-        servers.append(runtime.start(ServerSpec("postgres", root / "pg")))
-        ts = Postgres(servers[-1].endpoint)
-        engines.append(ts)
-        graph.create_schema("O2")
-        assert graph.load(dataset, "O2").verified
-        ts.create_schema("TS")
-        assert ts.load(dataset, "TS").verified
-        yield graph, ts
-    finally:
-        for engine in engines:
-            engine.close()
-        for server in servers:
-            server.stop()
-
-
-def _check(reference, qid: str, bound: dict, rows) -> None:
-    diff = compare(reference.answer(qid, bound), canonical(rows))
-    assert diff is None, f"{qid} {bound}: {diff}"
+    need_postgres()
+    with loaded("oxigraph", Oxigraph, "O2", dataset, tmp_path_factory.mktemp("o2"),
+                with_ts=True) as pair:
+        yield pair
 
 
 # -- O1: direct and dechunk ---------------------------------------------------------------------
@@ -124,7 +72,7 @@ def test_o1_matches_reference(o1, reference, params, qid, variant):
     want_mode = "dechunk" if qid in ("Q7", "Q8", "Q9", "Q12", "Q13") else "direct"
     assert p.mode == want_mode
     bound = catalog.bind(q, params, variant)
-    _check(reference, qid, bound, execution.run(p, o1, bound, TIMEOUT_S).rows)
+    check(reference, qid, bound, execution.run(p, o1, bound, TIMEOUT_S).rows)
 
 
 def test_o1_dechunk_queries_keep_meta_columns():
@@ -159,44 +107,22 @@ _ODD_WINDOWS = [
 @pytest.mark.parametrize(("qid", "window"), _ODD_WINDOWS)
 def test_o1_windows_off_midnight(o1, reference, params, qid, window, variant):
     q = catalog.get(qid)
-    period = {k: dt.datetime.fromisoformat(params["period"][k]) for k in ("start", "end")}
-    bound = {**catalog.bind(q, params, variant),
-             **{name: period[base] + offset for name, (base, offset) in window.items()}}
+    bound = bind_window(q, params, variant, window)
     p = execution.plan(q, o1.languages, hybrid=False)
-    _check(reference, qid, bound, execution.run(p, o1, bound, TIMEOUT_S).rows)
+    check(reference, qid, bound, execution.run(p, o1, bound, TIMEOUT_S).rows)
 
 
-# -- O2: structure direct, hybrids federated ----------------------------------------------------
+# -- O2: structure direct, hybrids federated (checks shared with the other languages) --
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("qid", catalog.all_ids())
 def test_o2_matches_reference(o2, reference, params, qid, variant):
-    graph, ts = o2
-    q = catalog.get(qid)
-    p = execution.plan(q, graph.languages, hybrid=True, graph_languages=graph.languages)
-    assert p.mode == ("direct" if q.kind == "structure" else "federate")
-    assert (p.graph_text is not None) == (p.mode == "federate" and bool(q.fed_columns))
-    bound = catalog.bind(q, params, variant)
-    _check(reference, qid, bound, execution.run(p, graph, bound, TIMEOUT_S, ts_engine=ts).rows)
+    hybrid_matches_reference(*o2, reference, params, qid, variant)
 
 
-@pytest.mark.parametrize("qid", ["Q9", "Q10", "Q11", "Q12", "Q13"])
+@pytest.mark.parametrize("qid", HYBRIDS)
 def test_o2_graph_part_columns(o2, params, qid):
-    """The graph part returns point_id + meta.yml fed_columns, ids as integers."""
-    graph, _ = o2
-    q = catalog.get(qid)
-    p = execution.plan(q, graph.languages, hybrid=True, graph_languages=graph.languages)
-    rows = graph.execute(p.graph_text, catalog.bind(q, params, "large"), TIMEOUT_S)
-    assert q.fed_columns[0] == "point_id" and rows
-    assert all(len(r) == len(q.fed_columns) and isinstance(r[0], int) for r in rows)
-    if qid == "Q12":
-        assert {r[3] for r in rows} == {"temp", "heat_sp", "cool_sp"}
+    hybrid_graph_part_columns(o2[0], params, qid)
 
 
 def test_o2_federation_through_temp_table(o2, reference, params):
-    """Above the threshold the fed ids go through a COPY-filled temp table: same answer."""
-    graph, ts = o2
-    q = catalog.get("Q12")
-    p = execution.plan(q, graph.languages, hybrid=True, graph_languages=graph.languages)
-    bound = catalog.bind(q, params, "large")
-    out = execution.run(p, graph, bound, TIMEOUT_S, ts_engine=ts, fed_threshold=0)
-    _check(reference, "Q12", bound, out.rows)
+    hybrid_through_temp_table(*o2, reference, params)
