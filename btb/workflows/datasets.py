@@ -20,6 +20,18 @@ def dataset_name(profile: Profile, seed: int) -> str:
     return f"{profile.name}_seed{seed}"
 
 
+def open_verified(profile: Profile, seed: int, root: Path) -> tuple[str, Path, dict]:
+    """(name, path, fingerprint) of the profile's dataset after a full verify: a missing
+    dataset says how to generate it, a corrupt or partial one is refused (BtbError)."""
+    store = Store(root)
+    name = dataset_name(profile, seed)
+    if not store.exists(name):
+        raise BtbError(f"dataset {name} not found in {store.root}; generate it first: "
+                       f"btb generate {profile.name} --seed {seed} --root {root}")
+    fp = store.verify(name)
+    return name, store.path(name), fp
+
+
 @dataclass
 class Generated:
     name: str

@@ -12,23 +12,17 @@ from pathlib import Path
 
 from btb.config.profiles import DEFAULT_SEED, get_profile
 from btb.config.scenarios import get_scenarios
-from btb.dataset.store import Store
 from btb.errors import BtbError
 from btb.export import pg, rdf
 from btb.progress import Bar
+from btb.workflows.datasets import open_verified
 
 
 def export(profile: str, scenarios: list[str], out: Path, root: Path,
            seed: int = DEFAULT_SEED) -> list[Path]:
     prof = get_profile(profile)
     chosen = get_scenarios(scenarios)
-    store = Store(root)
-    name = f"{prof.name}_seed{seed}"
-    if not store.exists(name):
-        raise BtbError(f"dataset {name} not found in {store.root}; generate it first: "
-                       f"btb generate {prof.name} --seed {seed} --root {root}")
-    fp = store.verify(name)
-    ds = store.path(name)
+    name, ds, fp = open_verified(prof, seed, root)
     base = Path(out) / name
     try:
         base.mkdir(parents=True, exist_ok=True)

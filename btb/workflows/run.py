@@ -10,9 +10,9 @@ from pathlib import Path
 from btb.bench.runner import Context, Protocol, run_scenarios
 from btb.config.profiles import DEFAULT_SEED, get_profile
 from btb.config.scenarios import get_scenarios
-from btb.dataset.store import Store
 from btb.errors import BtbError, unknown_name
 from btb.runtime.local import LocalRuntime
+from btb.workflows.datasets import open_verified
 from btb.workload import catalog
 from btb.workload.reference import Reference
 
@@ -51,13 +51,7 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
     if n_runs < 1 or n_warmup < 0 or timeout_s <= 0:
         raise BtbError("bad protocol: --n-runs must be >= 1, --n-warmup >= 0, --timeout > 0")
     _check_results_dir(Path(results))
-    store = Store(root)
-    name = f"{prof.name}_seed{seed}"
-    if not store.exists(name):
-        raise BtbError(f"dataset {name} not found in {store.root}; generate it first: "
-                       f"btb generate {prof.name} --seed {seed} --root {root}")
-    fp = store.verify(name)  # a corrupt or partial dataset is refused here
-    ds = store.path(name)
+    name, ds, fp = open_verified(prof, seed, root)
     params = json.loads((ds / "params.json").read_text())
     log(f"dataset {name} verified ({fp['dataset_sha256'][:12]}); computing reference answers")
     ref = Reference(ds)
