@@ -140,6 +140,24 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    import json
+
+    from btb.workflows import doctor
+
+    checks = doctor.run(args.profile, _root(args.root), Path(args.results))
+    if args.json:
+        print(json.dumps(doctor.as_dicts(checks), indent=2))
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            print(f"{c.name.ljust(width)}  {c.status.upper():4}  {c.detail}")
+        for c in checks:
+            if c.fix and c.status != "ok":
+                print(f"  {c.name}: {c.fix}")
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
 def cmd_export(args) -> int:
     from btb.workflows.export import export
 
@@ -191,6 +209,14 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--seed", type=int, default=DEFAULT_SEED)
     rp.add_argument("--root", help=root_help)
     rp.set_defaults(func=cmd_run)
+
+    dp = sub.add_parser("doctor", help="what this host can do: cgroups, peak reset, engines, "
+                        "docker, disk and RAM for a profile (exit 1 if something fails)")
+    dp.add_argument("--profile", help="also check disk and RAM for this profile")
+    dp.add_argument("--root", help=root_help)
+    dp.add_argument("--results", default="results", help="results directory")
+    dp.add_argument("--json", action="store_true", help="machine-readable output")
+    dp.set_defaults(func=cmd_doctor)
 
     ep = sub.add_parser("export", help="write a scenario's load files (CSV, N-Triples)")
     ep.add_argument("profile", help="dataset profile, e.g. tiny-1d")

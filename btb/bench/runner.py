@@ -32,7 +32,7 @@ from btb.errors import BtbError
 from btb.results import store as results
 from btb.results.analysis import DEFAULT_THRESHOLD, next_bisect_level, ram_label
 from btb.results.analysis import summarise as summarise_levels
-from btb.runtime.base import ServerSpec, Unavailable
+from btb.runtime.base import ServerSpec, StartOOM, Unavailable
 from btb.workload import catalog, execution
 from btb.workload.answers import canonical, compare
 
@@ -196,15 +196,14 @@ def _reconnect(loaded: Loaded) -> None:
 def _start(ctx: Context, name: str, base_dir: Path, ram_bytes: int | None):
     # the query timeout also goes to the server, for engines that enforce one server-side
     # (oxigraph --timeout-s, memgraph); the others ignore the option
-    server = ctx.runtime.start(ServerSpec(name, base_dir / name, ram_bytes,
-                                          {"query_timeout_s": ctx.protocol.timeout_s}))
+    return ctx.runtime.start(ServerSpec(name, base_dir / name, ram_bytes,
+                                        {"query_timeout_s": ctx.protocol.timeout_s}))
+
+
+def _connect(name: str, server):
     engine = registry.create(name)
-    try:
-        engine.connect(server.endpoint)
-    except BaseException:
-        server.stop()
-        raise
-    return server, engine
+    engine.connect(server.endpoint)
+    return engine
 
 
 def _load_one(ctx: Context, engine, layout: str) -> dict:
@@ -223,14 +222,18 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
     """(Loaded, None) or (None, failure) where failure holds the status every cell gets."""
     servers, load, meter = {}, {}, None
     try:
-        server, engine = _start(ctx, sc.engine, base_dir, ram_bytes)
-        servers["structure"] = server
-        ts_engine = None
+        server = servers["structure"] = _start(ctx, sc.engine, base_dir, ram_bytes)
         if sc.hybrid:
-            servers["timeseries"], ts_engine = _start(ctx, sc.ts_engine, base_dir, ram_bytes)
+            servers["timeseries"] = _start(ctx, sc.ts_engine, base_dir, ram_bytes)
+        # the load phase starts with the first session: a server too small even for that is
+        # killed here, and its cgroup's OOM counter must see it
         meter = Meter(servers, ram_bytes)
         meter.begin()
+        ts_engine = None
         try:
+            engine = _connect(sc.engine, server)
+            if sc.hybrid:
+                ts_engine = _connect(sc.ts_engine, servers["timeseries"])
             load["structure"] = _load_one(ctx, engine, sc.name)
             if ts_engine is not None:
                 load["timeseries"] = _load_one(ctx, ts_engine, "TS")
@@ -252,7 +255,7 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
         return None, {"status": "skipped", "reason": str(e), "load": None, "memory": None}
     except Exception as e:  # noqa: BLE001 - any load failure is recorded, never fatal
         memory = meter.report() if meter is not None else None
-        oom = meter is not None and any(
+        oom = isinstance(e, StartOOM) or meter is not None and any(
             (ph.get("load") or {}).get("oom_kills") for ph in memory.values())
         _stop(servers)
         detail = "".join(traceback.format_exception_only(type(e), e)).strip()

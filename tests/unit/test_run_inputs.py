@@ -29,6 +29,12 @@ def _run(capsys, root, tmp_path, *extra):
     (["--scenarios", "P1", "--runtime", "kubernetes"], "unknown runtime 'kubernetes'"),
     (["--scenarios", "P1", "--variants", "huge"], "unknown variant 'huge'"),
     (["--scenarios", "P1", "--n-runs", "0"], "--n-runs must be >= 1"),
+    (["--scenarios", "P1", "--ram", "0"], "--ram 0: a RAM level must be > 0 GB"),
+    (["--scenarios", "P1", "--ram", "1", "-0.5"], "--ram -0.5: a RAM level must be > 0 GB"),
+    (["--scenarios", "P1", "--ram", "100000"], "--ram 100000: above this host's memory"),
+    (["--scenarios", "P1", "--ram", "1", "--bisect", "0.25"], "--bisect needs at least two"),
+    (["--scenarios", "P1", "--ram", "1", "2", "--bisect", "0"], "--bisect 0: the resolution"),
+    (["--scenarios", "P1", "--threshold", "0.9"], "--threshold 0.9: must be >= 1"),
 ])
 def test_bad_names_are_refused(capsys, root, tmp_path, extra, needle):
     rc, err = _run(capsys, root, tmp_path, *extra)
@@ -63,3 +69,19 @@ def test_dataset_failing_verify_is_refused(capsys, tiny_dataset, tmp_path):
                    "--results", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert rc == 2 and part.name in err
+
+
+def test_ram_not_a_number_is_refused(capsys, root, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", "--profile", "tiny-1d", "--scenarios", "P1", "--root", root,
+                  "--ram", "lots"])
+    assert e.value.code == 2 and "--ram: invalid float value: 'lots'" in capsys.readouterr().err
+
+
+def test_limits_the_local_runtime_cannot_enforce_are_refused(capsys, root, tmp_path,
+                                                             monkeypatch):
+    # a hierarchy we cannot write (non-root without delegation) must not run "limited" cells
+    monkeypatch.setattr("btb.runtime.local.cgroup_parent", lambda: None)
+    rc, err = _run(capsys, root, tmp_path, "--scenarios", "P1", "--ram", "1")
+    assert rc == 2 and "local runtime cannot enforce memory limits here" in err
+    assert "--runtime docker" in err
