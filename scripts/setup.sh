@@ -9,7 +9,9 @@
 set -euo pipefail
 
 # System packages (Debian/Ubuntu names) installed when running as root with apt-get.
-APT_PACKAGES="python3-venv git build-essential postgresql"
+# openssh-server and sudo: the SSH test host of tests/ansible (a private sshd on 127.0.0.2:2222)
+# and the sudoers rule provisioned on it.
+APT_PACKAGES="python3-venv git build-essential postgresql openssh-server sudo"
 # Optional-dependency groups of pyproject.toml installed into .venv (space separated).
 # Later work adds: report
 BTB_EXTRAS="dev engines ansible"

@@ -25,6 +25,9 @@ step() {
 
 step ruff .venv/bin/ruff check .
 step import-layering .venv/bin/lint-imports
+step yamllint .venv/bin/yamllint -s campaign.yml playbooks roles inventory
+# PATH: ansible-lint runs ansible-playbook --syntax-check and warns when it is not on PATH
+step ansible-lint env PATH="$PWD/.venv/bin:$PATH" .venv/bin/ansible-lint
 
 echo "[test] pytest: .venv/bin/pytest $*"
 rc=0
