@@ -3,7 +3,6 @@ unmanaged host): syntax, prepare, converge, idempotence (second converge: change
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
@@ -27,5 +26,6 @@ def test_molecule_scenario(test_host, role):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=900, check=False)
     assert done.returncode == 0, f"molecule test in roles/{role}:\n{done.stdout[-6000:]}"
+    summary = done.stdout.replace("➜ ", "")
     for action in ("converge", "idempotence", "verify"):
-        assert f"{action}: Executed: Successful" in done.stdout.replace("➜ ", ""), done.stdout[-3000:]
+        assert f"{action}: Executed: Successful" in summary, done.stdout[-3000:]
