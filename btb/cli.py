@@ -158,6 +158,20 @@ def cmd_doctor(args) -> int:
     return 1 if any(c.status == "fail" for c in checks) else 0
 
 
+def cmd_campaign(args) -> int:
+    from btb.workflows import remote
+
+    variables = remote.extravars(args.profile, args.ram, args.scenarios, args.queries, args.name,
+                                 args.extra or [])
+    repo = Path(args.repo) if args.repo else None
+    inventory = Path(args.inventory) if args.inventory else \
+        remote.check_repo(repo or remote.default_repo()) / "inventory" / "example" / "hosts.yml"
+    result = remote.run_playbook(args.playbook, inventory, variables, repo,
+                                 log=lambda m: print(m, flush=True))
+    print(f"ansible-playbook {remote.PLAYBOOKS[args.playbook]}: {result.status} (rc {result.rc})")
+    return 0 if result.rc == 0 else 1
+
+
 def cmd_export(args) -> int:
     from btb.workflows.export import export
 
@@ -226,6 +240,23 @@ def parser() -> argparse.ArgumentParser:
     ep.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ep.add_argument("--root", help=root_help)
     ep.set_defaults(func=cmd_export)
+
+    cp = sub.add_parser("campaign", help="run campaigns on remote hosts (Ansible playbooks)")
+    csub = cp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rc = csub.add_parser("remote", help="run a playbook through ansible-runner, printing progress")
+    rc.add_argument("--playbook", default="campaign",
+                    help="campaign (default), fetch, provision, deploy or site")
+    rc.add_argument("--inventory", help="inventory file (default: the repository's "
+                    "inventory/example/hosts.yml)")
+    rc.add_argument("--profile", help="dataset profile, e.g. medium-1m")
+    rc.add_argument("--ram", nargs="+", type=float, metavar="GB", help="RAM levels in GB")
+    rc.add_argument("--scenarios", nargs="+", metavar="S", help="P1 P2 M1 M2 O1 O2 F1 F2")
+    rc.add_argument("--queries", nargs="+", help="e.g. Q1-Q13")
+    rc.add_argument("--name", help="campaign name (default: the profile)")
+    rc.add_argument("-e", dest="extra", action="append", metavar="KEY=VALUE",
+                    help="any other playbook variable (repeatable)")
+    rc.add_argument("--repo", help="btb checkout holding the playbooks (default: this one)")
+    cp.set_defaults(func=cmd_campaign)
 
     dp = sub.add_parser("datasets", help="list, verify, extract, push, pull, delete datasets")
     dsub = dp.add_subparsers(dest="action", required=True, metavar="ACTION")
