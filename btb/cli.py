@@ -127,7 +127,7 @@ def cmd_run(args) -> int:
         args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
         _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout, args.variants,
         args.campaign, ram=args.ram, bisect_gb=args.bisect, threshold=args.threshold,
-        fresh=args.fresh, command=sys.argv, log=lambda m: print(m, flush=True))
+        fresh=args.fresh, command=sys.argv, cold=args.cold, log=lambda m: print(m, flush=True))
     if written:
         print(summary_table(written))
     if any(lv["ram_bytes"] is not None for c in summary["configurations"] for lv in c["levels"]):
@@ -198,6 +198,9 @@ def parser() -> argparse.ArgumentParser:
                     help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
     rp.add_argument("--threshold", type=float, default=1.2,
                     help="RAM_min: p95 at most this times the largest level's (default 1.2)")
+    rp.add_argument("--cold", action="store_true",
+                    help="before each cell restart the engines on their data and drop the page "
+                         "cache (when permitted); the first run is recorded as cold")
     rp.add_argument("--fresh", action="store_true",
                     help="run every cell again (default: resume, skipping finished cells)")
     rp.add_argument("--results", default="results", help="results directory")

@@ -60,7 +60,7 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         timeout_s: float = 60.0, variants: list[str] | None = None, campaign: str | None = None,
         ram: list[float] | None = None, bisect_gb: float | None = None,
         threshold: float = DEFAULT_THRESHOLD, fresh: bool = False, command: list[str] | None = None,
-        log=print) -> tuple[list[dict], dict]:
+        cold: bool = False, log=print) -> tuple[list[dict], dict]:
     """Returns (cells written by this invocation, campaign summary)."""
     prof = get_profile(profile)
     chosen = get_scenarios(scenarios)
@@ -82,13 +82,17 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         raise BtbError("--bisect needs at least two --ram levels to narrow RAM_min between")
     factory, check = RUNTIMES[runtime]
     check(levels)
+    if cold and not hasattr(factory, "restart"):
+        raise BtbError(f"--cold: the {runtime} runtime cannot restart a server on its data; "
+                       f"cold runs work with: "
+                       f"{', '.join(n for n, (f, _) in RUNTIMES.items() if hasattr(f, 'restart'))}")
     _check_results_dir(Path(results))
     name, ds, fp = open_verified(prof, seed, root)
     params = json.loads((ds / "params.json").read_text())
     ctx = Context(dataset=ds, dataset_name=name, fingerprint=fp, params=params,
                   reference={}, queries=qids, runtime=factory(), results=Path(results),
                   campaign=campaign or prof.name,
-                  protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants)), log=log)
+                  protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants), cold), log=log)
     # refuse a mismatching campaign before the minutes of reference answers
     ctx.state = Campaign(ctx.results, ctx.campaign, ctx.identity(), fresh=fresh, log=log)
     log(f"dataset {name} verified ({fp['dataset_sha256'][:12]}); computing reference answers")

@@ -152,3 +152,20 @@ def test_sigkill_mid_campaign_then_resume(tiny_dataset, tmp_path):
     again = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "0 cells run now (72 in the campaign)" in again.stdout
     assert Path(res / "tiny-1d" / "summary.json").exists()
+
+
+def test_cold_runs_restart_on_the_loaded_data_and_clean_up(tiny_dataset, tmp_path):
+    _need_limits()
+    res = tmp_path / "res"
+    ctx_argv = ["run", "--profile", "tiny-1d", "--scenarios", "P1", "F1", "--queries", "Q1",
+                "Q9", "--variants", "small", "--ram", "0.5", "--cold", "--root",
+                str(tiny_dataset.parent), "--results", str(res), "--n-warmup", "0",
+                "--n-runs", "1"]
+    assert cli.main(ctx_argv) == 0
+    cells = [results.read(p) for p in results.cell_files(res)]
+    assert [r["status"] for r in cells] == ["ok"] * 4  # the data survived every restart
+    for r in cells:
+        assert r["protocol"]["cold"] is True
+        assert r["cold"]["ms"] > 0 and r["cold"]["restart_s"] > 0
+        if os.geteuid() == 0:
+            assert r["cold"]["caches_dropped"] is True
