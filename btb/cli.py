@@ -191,9 +191,10 @@ def parser() -> argparse.ArgumentParser:
                     help="P1 P2 M1 M2 O1 O2 F1 F2")
     rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
     rp.add_argument("--runtime", default="local", help="local (child processes) or docker")
-    rp.add_argument("--ram", nargs="+", type=float, metavar="GB",
-                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4; "
-                         "each is the engine's memory limit (default: no limit)")
+    rp.add_argument("--ram", nargs="+", metavar="GB",
+                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4, or "
+                         "`auto` for powers of two around the profile's size; each is the "
+                         "engines' memory limit (default: no limit)")
     rp.add_argument("--bisect", type=float, metavar="GB",
                     help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
     rp.add_argument("--threshold", type=float, default=1.2,
