@@ -61,6 +61,16 @@ def test_known_inflection():
     assert s["ram_min_efficiency_qps_per_gb"] == v["2g"]["efficiency_qps_per_gb"]
 
 
+def test_hybrids_are_allocated_two_servers_worth():
+    res = levels({1: {"Q1": ("ok", 10.0)}})
+    hybrid = [dict(r, ts_engine="postgres", scenario="F2") for r in res]
+    [pure] = an.summarise(res)
+    [hyb] = an.summarise(hybrid)
+    assert hyb["levels"][0]["allocated_bytes"] == 2 * G == 2 * pure["levels"][0]["allocated_bytes"]
+    assert hyb["levels"][0]["efficiency_qps_per_gb"] == pytest.approx(
+        pure["levels"][0]["efficiency_qps_per_gb"] / 2)
+
+
 def test_threshold_is_configurable():
     res = levels({1: {"Q1": ("ok", 15.0)}, 4: {"Q1": ("ok", 10.0)}})
     assert an.summarise(res)[0]["ram_min"] == "4g"
