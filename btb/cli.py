@@ -166,7 +166,9 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--scenarios", nargs="+", required=True, metavar="S",
                     help="P1 P2 M1 M2 O1 O2 F1 F2")
     rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
-    rp.add_argument("--runtime", default="local", help="local (docker comes with the RAM issue)")
+    rp.add_argument("--runtime", default="local",
+                    help="local (child processes) or docker (containers; images pinned in "
+                         "btb/config/images.py or named by $BTB_IMAGES)")
     rp.add_argument("--results", default="results", help="results directory")
     rp.add_argument("--campaign", help="campaign name (default: the profile)")
     rp.add_argument("--variants", nargs="+", metavar="V", help="small large (default both)")

@@ -11,12 +11,13 @@ from btb.bench.runner import Context, Protocol, run_scenarios
 from btb.config.profiles import DEFAULT_SEED, get_profile
 from btb.config.scenarios import get_scenarios
 from btb.errors import BtbError, unknown_name
+from btb.runtime.docker import DockerRuntime
 from btb.runtime.local import LocalRuntime
 from btb.workflows.datasets import open_verified
 from btb.workload import catalog
 from btb.workload.reference import Reference
 
-RUNTIMES = {"local": LocalRuntime}
+RUNTIMES = {"local": LocalRuntime, "docker": DockerRuntime}
 VARIANTS = ("small", "large")
 
 
@@ -51,6 +52,7 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
     if n_runs < 1 or n_warmup < 0 or timeout_s <= 0:
         raise BtbError("bad protocol: --n-runs must be >= 1, --n-warmup >= 0, --timeout > 0")
     _check_results_dir(Path(results))
+    rt = RUNTIMES[runtime]()  # before any long step: an unreachable Docker Engine fails here
     name, ds, fp = open_verified(prof, seed, root)
     params = json.loads((ds / "params.json").read_text())
     log(f"dataset {name} verified ({fp['dataset_sha256'][:12]}); computing reference answers")
@@ -61,7 +63,7 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
     finally:
         ref.close()
     ctx = Context(dataset=ds, dataset_name=name, fingerprint=fp, params=params,
-                  reference=reference, queries=qids, runtime=RUNTIMES[runtime](),
+                  reference=reference, queries=qids, runtime=rt,
                   results=Path(results), campaign=campaign or prof.name,
                   protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants)), log=log)
     return run_scenarios(ctx, chosen)
