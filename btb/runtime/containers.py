@@ -5,7 +5,8 @@ are unit-tested without a Docker Engine.
 
 The settings mirror the local launchers (a unit test keeps them in step):
 - postgres: shared_buffers (default 128MB), max_wal_size (8GB), jit=off, timezone UTC, plus
-  `options["settings"]`; initdb with C locale and UTF8 like the local cluster. TimescaleDB's
+  `options["settings"]`; initdb with C locale, UTF8 and --no-sync like the local
+  cluster. TimescaleDB's
   image would otherwise tune postgresql.conf to the container's memory at initdb
   (timescaledb-tune): NO_TS_TUNE keeps the settings btb states, identical at every RAM level.
 - oxigraph: `query_timeout_s` -> `--timeout-s` (whole seconds, at least 1).
@@ -62,7 +63,8 @@ def _postgres(contract: Contract, options: dict, ram_bytes: int | None) -> Launc
     for k, v in postgres_settings(options).items():
         cmd += ["-c", f"{k}={v}"]
     env = {"POSTGRES_PASSWORD": password, "POSTGRES_USER": PG_USER, "POSTGRES_DB": PG_DATABASE,
-           "POSTGRES_INITDB_ARGS": "--locale=C --encoding=UTF8", "PGDATA": contract.data_dir,
+           "POSTGRES_INITDB_ARGS": "--locale=C --encoding=UTF8 --no-sync",
+           "PGDATA": contract.data_dir,
            "TIMESCALEDB_TELEMETRY": "off", "NO_TS_TUNE": "true", "TZ": "UTC"}
     # parallel workers share memory through /dev/shm (charged to the container's cgroup too)
     return Launch(cmd, env, PG_USER, password, PG_DATABASE, shm_size=ram_bytes or DEFAULT_SHM)

@@ -70,7 +70,10 @@ def container_kwargs(engine: str, contract: Contract, launch: containers.Launch,
           "labels": {"btb.runtime": "docker", "btb.engine": engine},
           # anonymous volume: removed with the container (remove(v=True))
           "mounts": [Mount(target=contract.data_dir, source=None, type="volume")],
-          "detach": True}
+          # a tiny init (docker-init) as PID 1 forwards the stop signal: a server running as
+          # PID 1 gets no default signal actions (oxigraph ignored SIGTERM and every stop
+          # waited for the 30 s kill)
+          "init": True, "detach": True}
     if ram_bytes is not None:
         kw |= {"mem_limit": ram_bytes, "memswap_limit": ram_bytes}
     if launch.shm_size:

@@ -114,6 +114,7 @@ def test_memory_limit_is_memory_and_swap_limit():
     assert kw["shm_size"] == 96 * MiB
     assert kw["ports"] == {"5432/tcp": ("127.0.0.1", None)}
     assert kw["labels"] == {"btb.runtime": "docker", "btb.engine": "postgres"}
+    assert kw["init"] is True
     [mount] = kw["mounts"]
     assert mount["Target"] == c.data_dir and mount["Type"] == "volume" and not mount["Source"]
 

@@ -1,0 +1,126 @@
+"""The docker runtime against a real Docker Engine and the local engine images: the memory limit
+read back from the container's cgroup equals the request (memory and memory+swap), the port is
+published on 127.0.0.1 only, `stop()` removes the container and its volume; a PostgreSQL
+container pushed past its limit gets an OOM kill that the runtime reports; a failed start says
+why and leaves nothing behind."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from btb.runtime import containers
+from btb.runtime.base import ServerSpec, Unavailable
+from btb.runtime.process import StartFailed
+from tests.integration.docker_env import MiB, btb_containers, need_image
+
+pytestmark = pytest.mark.docker
+BUILDABLE = ("postgres", "oxigraph", "falkordb")
+
+
+def _swap_limit(memory) -> int | None:
+    """memory+swap as the kernel holds it: v1 memsw limit; v2 memory.max + memory.swap.max."""
+    if memory.version == 1:
+        return int((memory.path / "memory.memsw.limit_in_bytes").read_text())
+    swap = (memory.path / "memory.swap.max").read_text().strip()
+    return memory.limit() + (0 if swap == "max" else int(swap))
+
+
+@pytest.mark.parametrize("engine", BUILDABLE)
+def test_limit_ports_and_stop(docker_runtime, engine, tmp_path):
+    import docker
+
+    rt = docker_runtime
+    need_image(rt, engine)
+    limit = 192 * MiB
+    server = rt.start(ServerSpec(engine, tmp_path, limit, {"query_timeout_s": 30}))
+    try:
+        assert server.alive() and not server.oom_killed()
+        assert containers.ready(engine, server.endpoint)
+        # the limit as the kernel holds it in the container's own cgroup
+        assert server.memory is not None and server.container.id in str(server.memory.path)
+        assert server.memory.limit() == limit
+        assert _swap_limit(server.memory) == limit
+        assert server.info["mem_limit"] == server.info["memswap_limit"] == limit
+        assert server.info["image"] == rt.images[engine].image
+        assert server.info["image_id"].startswith("sha256:")
+        assert server.info["container_id"] == server.container.id
+        # published on the loopback interface only, requested and effective
+        attrs = server.container.attrs
+        requested = [b for bs in attrs["HostConfig"]["PortBindings"].values() for b in bs]
+        effective = [b for bs in attrs["NetworkSettings"]["Ports"].values() if bs for b in bs]
+        assert requested and {b["HostIp"] for b in requested} == {"127.0.0.1"}
+        assert effective and {b["HostIp"] for b in effective} == {"127.0.0.1"}
+        assert server.endpoint.host == "127.0.0.1"
+        assert server.endpoint.port == int(effective[0]["HostPort"])
+        volumes = [m["Name"] for m in attrs["Mounts"] if m["Type"] == "volume"]
+        assert volumes
+    finally:
+        server.stop()
+    server.stop()  # idempotent
+    assert not server.alive()
+    with pytest.raises(docker.errors.NotFound):
+        rt.client.containers.get(server.container.id)
+    for name in volumes:
+        with pytest.raises(docker.errors.NotFound):
+            rt.client.volumes.get(name)
+    assert not server.memory.path.exists()
+
+
+def test_memgraph_without_its_image_is_unavailable(docker_runtime, tmp_path):
+    import docker
+
+    ref = docker_runtime.images["memgraph"].image
+    try:
+        docker_runtime.client.images.get(ref)
+        pytest.skip(f"{ref} is present on this engine: nothing unavailable to check")
+    except docker.errors.ImageNotFound:
+        pass
+    with pytest.raises(Unavailable, match=rf"{ref}.*docker pull.*scripts/docker.sh"):
+        docker_runtime.start(ServerSpec("memgraph", tmp_path, 256 * MiB))
+
+
+def test_failed_start_reports_the_log_and_leaves_nothing(docker_runtime, tmp_path):
+    need_image(docker_runtime, "postgres")
+    before = btb_containers(docker_runtime)
+    spec = ServerSpec("postgres", tmp_path, 256 * MiB, {"settings": {"shared_buffers": "lots"}})
+    with pytest.raises(StartFailed, match=r"(?s)exited.*shared_buffers"):
+        docker_runtime.start(spec)
+    assert btb_containers(docker_runtime) == before
+
+
+def _wait_ready(engine: str, server, timeout_s: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if containers.ready(engine, server.endpoint):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_postgres_past_its_limit_is_oom_killed_and_reported(docker_runtime, tmp_path):
+    need_image(docker_runtime, "postgres")
+    server = docker_runtime.start(ServerSpec("postgres", tmp_path, 128 * MiB))
+    try:
+        assert server.memory is not None
+        kills = server.memory.oom_kills()
+        e = server.endpoint
+        conn = psycopg.connect(host=e.host, port=e.port, user=e.user, password=e.password,
+                               dbname=e.database, autocommit=True)
+        # a hash aggregate allowed 2 GB in a 128 MiB container: the kernel kills the backend
+        conn.execute("SET work_mem = '2GB'")
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("SELECT count(*) FROM (SELECT DISTINCT g, md5(g::text) "
+                         "FROM generate_series(1, 50000000) g) s")
+        conn.close()
+        # the runtime reports it: the cgroup's counter (backend killed, container alive) or
+        # docker's OOMKilled (the container's main process killed)
+        assert server.memory.oom_kills() > kills or server.oom_killed()
+        if server.alive():  # the postmaster survived: it recovers and answers again
+            assert _wait_ready("postgres", server)
+    finally:
+        server.stop()
+    assert not server.alive()
