@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -54,6 +55,17 @@ def write(path: Path, result: dict) -> None:
         os.close(dfd)
 
 
+CELL_NAME = re.compile(r"^Q[0-9]+-(small|large)\.json$")
+
+
+def cell_files(results: Path) -> list[Path]:
+    """Every cell file under `results` (campaign files such as manifest.json are not cells)."""
+    return [p for p in sorted(Path(results).rglob("*.json")) if CELL_NAME.match(p.name)]
+
+
+def read(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
 def read_all(results: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(Path(results).rglob("*.json"))
-            if not p.name.startswith(".")]
+    return [json.loads(p.read_text()) for p in cell_files(results)]

@@ -1,0 +1,170 @@
+"""RAM gradient analysis over cell results: per-level verdicts, RAM_min, efficiency, bisection.
+
+A *configuration* is (dataset, profile, scenario, runtime); its cells at one RAM level form a
+*level*. DESIGN.md §7 defines:
+
+- a level **passes** when loading succeeded, no cell hit OOM, and each query's p95 is at most
+  `threshold` × its p95 at the largest level. We also fail a level on `timeout`, `crashed` and
+  `load_failed` (a starved engine shows up as those as often as as `oom`). `skipped` and
+  `wrong_answer` cells that have the same status at the largest level say nothing about memory
+  and are ignored; the same status appearing only at a smaller level fails it.
+- **RAM_min** = the smallest level from which *every larger level also passes*. A passing level
+  below a failing one is noise or a real anomaly; it is not taken as RAM_min but reported as
+  `non_monotonic` so a reader sees it.
+- **efficiency** = queries per second (1 / geometric-mean p95, in seconds) per GB allocated, over
+  the cells that are ok at both this level and the largest one; null when any of them is not ok
+  here (a mean over fewer cells would flatter a failing level). GB = 2^30 bytes, as docker's "1g".
+- **bisection**: between the last failing level below RAM_min and RAM_min, the next level to try
+  is the midpoint, rounded to whole MiB, until the gap is below the requested resolution.
+
+"unlimited" (no limit, ram_bytes null) counts as the largest level but is never a RAM_min
+candidate and has no efficiency (nothing allocated to divide by).
+
+Pure functions of result dicts (as stored by `btb.results.store`): no I/O, no engines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+DEFAULT_THRESHOLD = 1.2
+GIB = 1 << 30
+MIB = 1 << 20
+FAILING = ("load_failed", "oom", "timeout", "crashed")
+
+
+def ram_label(nbytes: int | None) -> str:
+    """Directory/label for a RAM level: 'unlimited', '4g', '0.5g', '1.375g' (GB = 2^30) when
+    the size is a whole number of thousandths of a GB, else '1331m' (MiB), else bytes."""
+    if nbytes is None:
+        return "unlimited"
+    if (nbytes * 1000) % GIB == 0:
+        return f"{nbytes / GIB:g}g"
+    return f"{nbytes // MIB}m" if nbytes % MIB == 0 else f"{nbytes}b"
+
+
+def parse_gb(value: float) -> int:
+    """A RAM level in GB (2^30 bytes, fractions allowed) -> bytes, rounded to whole MiB so the
+    limit the kernel reads back equals the request (v1 rounds to pages)."""
+    return max(1, round(value * 1024)) * MIB
+
+
+def config_key(r: dict) -> tuple:
+    return (r["provenance"]["dataset"]["dataset_sha256"], r["profile"], r["scenario"],
+            r["runtime"])
+
+
+def _order(ram_bytes: int | None) -> float:
+    return math.inf if ram_bytes is None else ram_bytes
+
+
+def _cell(r: dict) -> tuple[str, str]:
+    return r["query"], r["variant"]
+
+
+def _p95(r: dict) -> float | None:
+    return r.get("stats", {}).get("p95") if r["status"] == "ok" else None
+
+
+def level_verdict(cells: list[dict], reference: dict, threshold: float) -> tuple[bool, list[str]]:
+    """(passes, reasons) for one level's cells against the largest level's cells by (q, v)."""
+    reasons = []
+    for r in sorted(cells, key=_cell):
+        q, v = _cell(r)
+        ref = reference.get((q, v))
+        name = f"{q}-{v}"
+        if r["status"] in FAILING:
+            reasons.append(f"{name}: {r['status']}")
+        elif r["status"] in ("skipped", "wrong_answer"):
+            if ref is None or ref["status"] != r["status"]:
+                reasons.append(f"{name}: {r['status']} (not at the largest level)")
+        elif ref is not None and ref["status"] == "ok":
+            p95, p95_ref = _p95(r), _p95(ref)
+            if p95_ref and p95 is not None and p95 > threshold * p95_ref:
+                reasons.append(f"{name}: p95 {p95:.3g} ms > {threshold:g} x {p95_ref:.3g} ms")
+    return not reasons, reasons
+
+
+def _efficiency(cells: list[dict], reference: dict, ram_bytes: int | None) -> tuple:
+    """(geomean p95 ms, queries/s per GB) over cells ok at the largest level; None if any fails."""
+    by = {_cell(r): r for r in cells}
+    keys = [k for k, ref in reference.items() if ref["status"] == "ok"]
+    p95s = [_p95(by[k]) if k in by else None for k in keys]
+    if not keys or any(p is None or p <= 0 for p in p95s):
+        return None, None
+    geo_ms = math.exp(sum(math.log(p) for p in p95s) / len(p95s))
+    if ram_bytes is None:
+        return geo_ms, None
+    return geo_ms, (1000.0 / geo_ms) / (ram_bytes / GIB)
+
+
+def summarise_config(cells: list[dict], threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """Verdict per level, RAM_min and bisection bounds for one configuration's cells."""
+    levels: dict[int | None, list[dict]] = defaultdict(list)
+    for r in cells:
+        levels[r.get("ram_bytes")].append(r)
+    order = sorted(levels, key=_order)
+    top = order[-1]
+    reference = {_cell(r): r for r in levels[top]}
+    rows = []
+    for nbytes in order:
+        passed, reasons = level_verdict(levels[nbytes], reference, threshold)
+        geo, eff = _efficiency(levels[nbytes], reference, nbytes)
+        status_counts: dict[str, int] = defaultdict(int)
+        for r in levels[nbytes]:
+            status_counts[r["status"]] += 1
+        rows.append({"ram": ram_label(nbytes), "ram_bytes": nbytes, "passed": passed,
+                     "reasons": reasons, "cells": len(levels[nbytes]),
+                     "statuses": dict(sorted(status_counts.items())),
+                     "geomean_p95_ms": geo, "efficiency_qps_per_gb": eff})
+    first = cells[0]
+    out = {"dataset_sha256": config_key(first)[0], "profile": first["profile"],
+           "scenario": first["scenario"], "runtime": first["runtime"],
+           "engine": first["engine"], "ts_engine": first.get("ts_engine"),
+           "threshold": threshold, "reference_ram": ram_label(top), "levels": rows}
+    out.update(_ram_min(rows))
+    return out
+
+
+def _ram_min(rows: list[dict]) -> dict:
+    limited = [r for r in rows if r["ram_bytes"] is not None]
+    # walk down from the largest level while levels pass: the last one reached is RAM_min
+    i = len(rows)
+    while i > 0 and rows[i - 1]["passed"]:
+        i -= 1
+    candidates = [r for r in rows[i:] if r["ram_bytes"] is not None]
+    best = candidates[0] if candidates else None
+    below = [r for r in limited if best is None or r["ram_bytes"] < best["ram_bytes"]]
+    failing_below = [r for r in below if not r["passed"]]
+    non_monotonic = [r["ram"] for r in below if r["passed"]]
+    gap = None
+    if best is not None and failing_below:
+        low = failing_below[-1]
+        gap = {"low": low["ram"], "low_bytes": low["ram_bytes"], "high": best["ram"],
+               "high_bytes": best["ram_bytes"]}
+    return {"ram_min": best["ram"] if best else None,
+            "ram_min_bytes": best["ram_bytes"] if best else None,
+            "ram_min_efficiency_qps_per_gb": best["efficiency_qps_per_gb"] if best else None,
+            "non_monotonic": non_monotonic, "bisect_interval": gap}
+
+
+def next_bisect_level(summary: dict, resolution_bytes: int) -> int | None:
+    """The RAM level to try next to narrow RAM_min, or None when the gap is within resolution."""
+    gap = summary.get("bisect_interval")
+    if not gap or gap["high_bytes"] - gap["low_bytes"] <= resolution_bytes:
+        return None
+    mid = (gap["low_bytes"] + gap["high_bytes"]) // 2
+    mid = max(MIB, round(mid / MIB) * MIB)
+    if mid <= gap["low_bytes"] or mid >= gap["high_bytes"]:
+        return None
+    return mid
+
+
+def summarise(results: list[dict], threshold: float = DEFAULT_THRESHOLD) -> list[dict]:
+    """One summary per configuration, sorted by (profile, scenario, runtime, dataset)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in results:
+        groups[config_key(r)].append(r)
+    keys = sorted(groups, key=lambda k: (k[1], k[2], k[3], k[0]))
+    return [summarise_config(groups[k], threshold) for k in keys]
