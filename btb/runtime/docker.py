@@ -14,17 +14,22 @@ the hint); nothing is pulled implicitly, so a campaign never changes image mid-w
 unreachable Docker Engine raises `BtbError` when the runtime is created (`btb run` fails fast).
 
 Memory: `DockerServer.memory` is the container's memory cgroup (v1 or v2), found from the
-container's main pid, for the monitor; `oom_killed()` is docker's State.OOMKilled (true only
-when the container's main process was killed; the cgroup's oom_kill counter also sees a killed
-PostgreSQL backend while the container survives).
+container's main pid, for the monitor; `oom_killed()` is docker's State.OOMKilled. Seen here
+(docker 20.10, cgroup v1): a killed PostgreSQL backend leaves the container running with
+OOMKilled false but counts in the cgroup's oom_kill; a killed single-process server exits the
+container, OOMKilled true, and the cgroup (with its counter) is deleted at once, which
+`ContainerMemory.oom_kills()` makes up for.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from btb.config.images import Contract, load_images
 from btb.errors import BtbError, unknown_name
@@ -55,6 +60,37 @@ def connect(timeout_s: float = 10.0):
         raise BtbError(f"docker runtime: Docker Engine not reachable at {host} "
                        f"({type(e).__name__}: {str(e)[:200]}); {START_HINT}") from None
     return client
+
+
+def check(ram_levels: list[int | None]) -> None:
+    """Refuse, before anything runs, an engine that is unreachable or cannot enforce the RAM
+    levels (no memory cgroup; no swap limit while this host has swap to escape into)."""
+    client = connect()
+    try:
+        if all(level is None for level in ram_levels):
+            return
+        info = client.info()
+        where = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        if info.get("MemoryLimit") is False:
+            raise BtbError(f"--ram: the Docker Engine at {where} cannot enforce memory limits "
+                           f"(MemoryLimit false: no memory cgroup controller for it)")
+        if info.get("SwapLimit") is False and _host_swap_bytes() > 0:
+            raise BtbError(f"--ram: the Docker Engine at {where} cannot limit swap (SwapLimit "
+                           f"false) and this host has swap, so a container could swap past "
+                           f"its RAM level; enable swap accounting (cgroup v1: kernel option "
+                           f"swapaccount=1) or turn swap off (swapoff -a)")
+    finally:
+        client.close()
+
+
+def _host_swap_bytes() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("SwapTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def container_kwargs(engine: str, contract: Contract, launch: containers.Launch,
@@ -89,6 +125,29 @@ def published_port(attrs: dict, port: int) -> int:
         raise StartFailed(f"container port {port}/tcp is not published on 127.0.0.1 only: "
                           f"{bindings}")
     return int(bindings[0]["HostPort"])
+
+
+class ContainerMemory(MemoryCgroup):
+    """The container's memory cgroup, which docker deletes as soon as the container exits.
+
+    When the OOM killer takes the server itself (a single-process engine: oxigraph, falkordb,
+    memgraph), the container exits and its oom_kill counter vanishes with the cgroup before the
+    monitor reads it. Docker keeps the fact as State.OOMKilled: `oom_kills()` then answers the
+    last count it read plus one, so the monitor sees the kill whichever way it happened."""
+
+    def __init__(self, path: Path, version: int, oom_killed: Callable[[], bool]) -> None:
+        super().__init__(path, version)
+        self._oom_killed = oom_killed
+        self._last_kills = 0
+
+    def oom_kills(self) -> int:
+        try:
+            self._last_kills = super().oom_kills()
+        except OSError:
+            if not self._oom_killed():
+                raise
+            return self._last_kills + 1
+        return self._last_kills
 
 
 @dataclass
@@ -153,9 +212,25 @@ class DockerRuntime:
         self.start_timeout_s = start_timeout_s
 
     @staticmethod
-    def check() -> None:
-        """Raise BtbError unless a Docker Engine answers (for a fail-fast `btb run`)."""
-        connect().close()
+    def check(ram_levels: list[int | None] | None = None) -> None:
+        """Raise BtbError unless a Docker Engine answers and can enforce the levels."""
+        check(ram_levels or [])
+
+    def reap_orphans(self) -> list[str]:
+        """Remove containers left by a runner of this host that died (SIGKILL, lost session):
+        each container is labelled with its runner's host and pid. Without this, a resumed
+        campaign would run beside the old containers and share the host's RAM with them."""
+        host = socket.gethostname()
+        done = []
+        for c in self.client.containers.list(all=True, filters={
+                "label": ["btb.runtime=docker", f"btb.runner-host={host}"]}):
+            pid = c.labels.get("btb.runner-pid", "")
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            c.remove(v=True, force=True)
+            done.append(f"removed container {c.name} ({c.labels.get('btb.engine')}) of a dead "
+                        f"runner (pid {pid})")
+        return done
 
     def _image(self, engine: str, ref: str):
         import docker
@@ -177,6 +252,8 @@ class DockerRuntime:
         launch = containers.launch(spec.engine, contract, spec.options, spec.ram_bytes)
         name = f"btb-{spec.engine}-{uuid.uuid4().hex[:10]}"
         kw = container_kwargs(spec.engine, contract, launch, spec.ram_bytes, name)
+        kw["labels"] |= {"btb.runner-host": socket.gethostname(),
+                         "btb.runner-pid": str(os.getpid())}  # for reap_orphans()
         t0 = time.monotonic()
         server = DockerServer(self.client.containers.run(image.id, **kw),
                               Endpoint("127.0.0.1", 0))
@@ -238,7 +315,9 @@ class DockerRuntime:
         if not pid or self.cgroup_version is None:
             return None
         path = own_cgroup(self.cgroup_version, pid=pid)
-        return MemoryCgroup(path, self.cgroup_version) if path is not None else None
+        if path is None:
+            return None
+        return ContainerMemory(path, self.cgroup_version, server.oom_killed)
 
     def _info(self, server: DockerServer, contract: Contract, image, start_s: float) -> dict:
         host_cfg = server.container.attrs.get("HostConfig", {})
@@ -251,3 +330,13 @@ class DockerRuntime:
                 "cgroup_version": self.cgroup_version,
                 "cgroup": str(server.memory.path) if server.memory else None,
                 "start_seconds": round(start_s, 3)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

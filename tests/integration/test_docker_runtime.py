@@ -124,3 +124,49 @@ def test_postgres_past_its_limit_is_oom_killed_and_reported(docker_runtime, tmp_
     finally:
         server.stop()
     assert not server.alive()
+
+
+def test_single_process_server_killed_for_memory_is_reported(docker_runtime, tmp_path):
+    """FalkorDB in 64 MiB creating millions of nodes: the kernel kills redis-server, the
+    container exits and docker deletes its cgroup; the kill is still counted."""
+    from btb.runtime.launchers.falkordb import resp
+
+    need_image(docker_runtime, "falkordb")
+    server = docker_runtime.start(ServerSpec("falkordb", tmp_path, 64 * MiB))
+    try:
+        kills = server.memory.oom_kills()
+        with pytest.raises((ConnectionError, OSError)):
+            resp(server.endpoint.host, server.endpoint.port, "GRAPH.QUERY", "g",
+                 "UNWIND range(1, 5000000) AS i CREATE (:N {v: i, s: 'xxxxxxxxxxxxxxxxxxxxxxxx'})",
+                 timeout=120)
+        deadline = time.monotonic() + 10
+        while server.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not server.alive() and server.oom_killed()
+        assert not server.memory.path.exists()
+        assert server.memory.oom_kills() == kills + 1
+    finally:
+        server.stop()
+
+
+def test_containers_of_a_dead_runner_are_reaped(docker_runtime, tmp_path, monkeypatch):
+    import subprocess
+
+    import docker
+
+    need_image(docker_runtime, "oxigraph")
+    live = docker_runtime.start(ServerSpec("oxigraph", tmp_path / "live", 128 * MiB))
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs (reaped above)
+    monkeypatch.setattr("btb.runtime.docker.os.getpid", lambda: dead.pid)
+    orphan = docker_runtime.start(ServerSpec("oxigraph", tmp_path / "orphan", 128 * MiB))
+    monkeypatch.undo()
+    try:
+        lines = docker_runtime.reap_orphans()
+        assert any(orphan.container.name in line for line in lines)
+        with pytest.raises(docker.errors.NotFound):
+            docker_runtime.client.containers.get(orphan.container.id)
+        assert live.alive()
+    finally:
+        live.stop()
+        orphan.stop()

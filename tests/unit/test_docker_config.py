@@ -207,3 +207,28 @@ def test_btb_run_fails_fast_without_an_engine(dead_docker, tmp_path, capsys):
                    "--root", str(tmp_path / "none"), "--results", str(tmp_path / "res")])
     assert rc == 2
     assert "Docker Engine not reachable" in capsys.readouterr().err
+
+
+# -- OOM kills survive the container's cgroup ------------------------------------------------------
+def test_container_memory_counts_a_kill_after_its_cgroup_vanished(tmp_path):
+    from btb.runtime.docker import ContainerMemory
+
+    group = tmp_path / "cg"
+    group.mkdir()
+    (group / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
+    killed = []
+    mem = ContainerMemory(group, 1, lambda: bool(killed))
+    assert mem.oom_kills() == 2
+    (group / "memory.oom_control").unlink()
+    group.rmdir()  # docker deletes the cgroup when the container exits
+    with pytest.raises(OSError):  # gone without an OOM kill: nothing to make up
+        mem.oom_kills()
+    killed.append(True)
+    assert mem.oom_kills() == 3
+
+
+def test_check_without_levels_only_needs_an_engine(dead_docker):
+    from btb.runtime import docker as docker_runtime
+
+    with pytest.raises(BtbError, match="not reachable"):
+        docker_runtime.check([None])
