@@ -83,7 +83,8 @@ if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 else
     [[ $CHECK_ONLY == 1 ]] && die "base image $BASE_IMAGE missing"
     [[ "$(id -u)" == "0" ]] || die "base image $BASE_IMAGE missing; debootstrap needs root"
-    rootfs="$(mktemp -d /tmp/btb-bookworm.XXXXXX)"
+    # not under /tmp/btb-*: test runs clean those up while this builds
+    rootfs="$(mktemp -d "${TMPDIR:-/var/tmp}/debootstrap-bookworm.XXXXXX")"
     trap 'rm -rf "$rootfs"' EXIT
     log "base image: debootstrap --variant=minbase bookworm ($MIRROR)"
     debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||

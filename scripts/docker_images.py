@@ -67,7 +67,7 @@ def current_label(client: docker.DockerClient, tag: str) -> str | None:
 
 
 def build(client: docker.DockerClient, engine: str, tag: str, check: bool, force: bool) -> bool:
-    with tempfile.TemporaryDirectory(prefix=f"btb-ctx-{engine}-") as ctx:
+    with tempfile.TemporaryDirectory(prefix=f"docker-context-{engine}-") as ctx:
         digest = stage(engine, Path(ctx))
         have = current_label(client, tag)
         if have == digest and not force:
