@@ -57,7 +57,9 @@ if engine_up; then
     log "engine: running (server $(docker version --format '{{.Server.Version}}'))"
 else
     [[ $CHECK_ONLY == 1 ]] && die "no Docker Engine answers (DOCKER_HOST=${DOCKER_HOST:-default})"
-    [[ "$(id -u)" == "0" ]] || die "no Docker Engine answers and only root can start dockerd here"
+    [[ "$(id -u)" == "0" ]] || die "no Docker Engine answers to this user (DOCKER_HOST=\
+${DOCKER_HOST:-default}): if dockerd runs, add the user to the docker group; else start it as \
+root (sudo bash scripts/docker.sh)"
     if pgrep -x dockerd >/dev/null; then
         # a dockerd that does not answer yet (starting) or on another socket: never start a
         # second one next to it, wait for it instead
