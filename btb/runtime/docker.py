@@ -267,8 +267,8 @@ class DockerRuntime:
             server.memory = self._memory(server)
             server.info = self._info(server, contract, image, time.monotonic() - t0)
         except BaseException:
-            server.stop()
-            raise
+            server.stop(timeout_s=0)  # nothing to keep: kill at once (a server mid-initdb
+            raise                     # may sit on SIGINT for the whole stop timeout)
         return server
 
     def _wait_ready(self, server: DockerServer, engine: str, contract: Contract,
@@ -289,7 +289,7 @@ class DockerRuntime:
                 return
             if time.monotonic() > deadline:
                 raise StartFailed(f"{engine} container {server.container.name} not ready after "
-                                  f"{self.start_timeout_s:.0f} s; log:\n{server.log_tail()}")
+                                  f"{self.start_timeout_s:g} s; log:\n{server.log_tail()}")
             time.sleep(0.2)
 
     def _exec_version(self, server: DockerServer) -> str:

@@ -91,6 +91,18 @@ def test_failed_start_reports_the_log_and_leaves_nothing(docker_runtime, tmp_pat
     assert btb_containers(docker_runtime) == before
 
 
+def test_start_timeout_reports_the_log_and_leaves_nothing(docker_runtime, tmp_path):
+    from btb.runtime.docker import DockerRuntime
+
+    need_image(docker_runtime, "postgres")
+    impatient = DockerRuntime(docker_runtime.images, docker_runtime.client, start_timeout_s=0.3)
+    before = btb_containers(docker_runtime)
+    with pytest.raises(StartFailed, match=r"(?s)postgres container btb-postgres-\w+ not ready "
+                                          r"after 0.3 s; log:\n"):
+        impatient.start(ServerSpec("postgres", tmp_path, 256 * MiB))
+    assert btb_containers(docker_runtime) == before
+
+
 def _wait_ready(engine: str, server, timeout_s: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
