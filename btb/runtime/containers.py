@@ -12,7 +12,8 @@ The settings mirror the local launchers (a unit test keeps them in step):
 - oxigraph: `query_timeout_s` -> `--timeout-s` (whole seconds, at least 1).
 - falkordb: an explicit `redis-server` command (no persistence, like the local launcher) instead
   of the image's run.sh, whose REDIS_ARGS are word-split so `--save ''` cannot be passed there;
-  `options["module_args"]` follow the module.
+  `options["module_args"]` follow the module; `keep_data` sets the local launcher's save point.
+- postgres and oxigraph keep their data in the container's volume across a restart anyway.
 - memgraph: the local launcher's storage flags and `query_timeout_s`.
 """
 
@@ -82,8 +83,11 @@ def _oxigraph(contract: Contract, options: dict, ram_bytes: int | None) -> Launc
 
 
 def _falkordb(contract: Contract, options: dict, ram_bytes: int | None) -> Launch:
+    # keep_data (cold runs): a save point far in the future, so nothing is written while
+    # measuring and the stop (SIGTERM) writes dump.rdb that the restarted server loads back
+    save = "86400 1" if options.get("keep_data") else ""
     cmd = ["redis-server", "--port", str(contract.port), "--protected-mode", "no",
-           "--dir", contract.data_dir, "--save", "", "--appendonly", "no", "--daemonize", "no",
+           "--dir", contract.data_dir, "--save", save, "--appendonly", "no", "--daemonize", "no",
            "--loadmodule", FALKORDB_MODULE, *options.get("module_args", [])]
     return Launch(cmd)
 

@@ -23,6 +23,7 @@ container, OOMKilled true, and the cgroup (with its counter) is deleted at once,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -215,6 +216,27 @@ class DockerRuntime:
     def check(ram_levels: list[int | None] | None = None) -> None:
         """Raise BtbError unless a Docker Engine answers and can enforce the levels."""
         check(ram_levels or [])
+
+    def restart(self, server: DockerServer) -> DockerServer:
+        """Stop and start the same container on its data (cold runs): the volume stays, the
+        server gets a new process, a new cgroup (same limit) and maybe a new host port."""
+        server.container.restart(timeout=30)
+        engine = server.container.labels["btb.engine"]
+        contract = self.images[engine]
+        launch = containers.Launch(None, {}, server.endpoint.user, server.endpoint.password,
+                                   server.endpoint.database)
+        fresh = DockerServer(server.container, dataclasses.replace(server.endpoint, port=0),
+                             info=dict(server.info))
+        try:
+            self._wait_ready(fresh, engine, contract, launch)
+            fresh.endpoint = dataclasses.replace(server.endpoint, port=fresh.endpoint.port)
+            fresh.memory = self._memory(fresh)
+            fresh.info["cgroup"] = str(fresh.memory.path) if fresh.memory else None
+        except BaseException:
+            fresh.stop(timeout_s=0)
+            raise
+        server._stopped = True  # the same container now belongs to `fresh`
+        return fresh
 
     def reap_orphans(self) -> list[str]:
         """Remove containers left by a runner of this host that died (SIGKILL, lost session):

@@ -182,3 +182,38 @@ def test_containers_of_a_dead_runner_are_reaped(docker_runtime, tmp_path, monkey
     finally:
         live.stop()
         orphan.stop()
+
+
+@pytest.mark.parametrize("engine", ["postgres", "falkordb"])
+def test_restart_keeps_the_data_and_the_limit(docker_runtime, engine, tmp_path):
+    """Cold runs: the same container restarts on its data under the same limit."""
+    from btb.runtime.launchers.falkordb import resp
+
+    need_image(docker_runtime, engine)
+    server = docker_runtime.start(ServerSpec(engine, tmp_path, 192 * MiB, {"keep_data": True}))
+    e = server.endpoint
+    pg = {"host": e.host, "port": e.port, "user": e.user, "password": e.password,
+          "dbname": e.database, "autocommit": True}
+    if engine == "postgres":
+        with psycopg.connect(**pg) as conn:
+            conn.execute("CREATE TABLE kept AS SELECT 42 AS answer")
+    else:
+        resp(e.host, e.port, "GRAPH.QUERY", "g", "CREATE (:Kept {answer: 42})")
+    old_pid = server.container.attrs["State"]["Pid"]
+    fresh = docker_runtime.restart(server)
+    try:
+        assert fresh.alive() and fresh.container.id == server.container.id
+        assert fresh.container.attrs["State"]["Pid"] != old_pid
+        assert fresh.memory.limit() == 192 * MiB
+        e = fresh.endpoint
+        if engine == "postgres":
+            with psycopg.connect(**(pg | {"port": e.port})) as conn:
+                assert conn.execute("SELECT answer FROM kept").fetchone() == (42,)
+        else:
+            reply = resp(e.host, e.port, "GRAPH.QUERY", "g", "MATCH (k:Kept) RETURN k.answer")
+            assert reply[1] == [[42]]
+        server.stop()  # a no-op: the container is fresh's now
+        assert fresh.alive()
+    finally:
+        fresh.stop()
+    assert not fresh.alive()

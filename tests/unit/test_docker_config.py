@@ -232,3 +232,11 @@ def test_check_without_levels_only_needs_an_engine(dead_docker):
 
     with pytest.raises(BtbError, match="not reachable"):
         docker_runtime.check([None])
+
+
+def test_falkordb_keep_data_sets_the_local_launchers_save_point():
+    from btb.runtime.launchers import falkordb as fk_launcher
+
+    cmd = containers.launch("falkordb", IMAGES["falkordb"], {"keep_data": True}, None).command
+    local = fk_launcher.server_command(Path("r"), Path("m"), 1, Path("/d"), keep_data=True)
+    assert cmd[cmd.index("--save") + 1] == local[local.index("--save") + 1] != ""
