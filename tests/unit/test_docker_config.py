@@ -240,3 +240,14 @@ def test_falkordb_keep_data_sets_the_local_launchers_save_point():
     cmd = containers.launch("falkordb", IMAGES["falkordb"], {"keep_data": True}, None).command
     local = fk_launcher.server_command(Path("r"), Path("m"), 1, Path("/d"), keep_data=True)
     assert cmd[cmd.index("--save") + 1] == local[local.index("--save") + 1] != ""
+
+
+def test_doctor_reports_a_bad_image_override(tmp_path, monkeypatch):
+    from btb.workflows.doctor import check_docker_images
+
+    bad = tmp_path / "images.yml"
+    bad.write_text("mysql: mysql:8\n")
+    monkeypatch.setenv("BTB_IMAGES", str(bad))
+    [check] = check_docker_images()
+    assert check.status == "fail" and "unknown engine 'mysql'" in check.detail
+    assert "BTB_IMAGES" in check.fix
