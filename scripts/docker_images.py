@@ -20,9 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 import docker
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / "docker" / "local"

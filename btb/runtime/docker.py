@@ -168,6 +168,8 @@ class DockerServer:
             self.container.reload()
         except docker.errors.NotFound:
             return {}
+        except Exception:  # noqa: BLE001 - engine unreachable (dockerd died): the server is
+            return {}      # lost with it; the next start() reports the engine's error
         return self.container.attrs.get("State", {})
 
     def alive(self) -> bool:

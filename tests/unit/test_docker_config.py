@@ -251,3 +251,16 @@ def test_doctor_reports_a_bad_image_override(tmp_path, monkeypatch):
     [check] = check_docker_images()
     assert check.status == "fail" and "unknown engine 'mysql'" in check.detail
     assert "BTB_IMAGES" in check.fix
+
+
+def test_a_server_whose_engine_vanished_is_not_alive(dead_docker):
+    import docker
+
+    from btb.runtime.base import Endpoint
+    from btb.runtime.docker import DockerServer
+
+    client = docker.DockerClient(base_url=dead_docker, version="1.41", timeout=2)
+    server = DockerServer(client.containers.prepare_model({"Id": "0" * 64}),
+                          Endpoint("127.0.0.1", 1))
+    assert not server.alive() and not server.oom_killed()
+    assert server.log_tail() == "(no log)"
