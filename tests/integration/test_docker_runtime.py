@@ -1,8 +1,10 @@
 """The docker runtime against a real Docker Engine and the local engine images: the memory limit
 read back from the container's cgroup equals the request (memory and memory+swap), the port is
-published on 127.0.0.1 only, `stop()` removes the container and its volume; a PostgreSQL
-container pushed past its limit gets an OOM kill that the runtime reports; a failed start says
-why and leaves nothing behind."""
+published on 127.0.0.1 only, `stop()` removes the container and its volume; containers pushed
+past their limit get OOM kills that the runtime reports (a PostgreSQL backend while the
+container lives; a FalkorDB container that dies with its cgroup); a failed or slow start says why
+and leaves nothing behind; restart() keeps data and limit (cold runs); containers of a dead
+runner are reaped."""
 
 from __future__ import annotations
 

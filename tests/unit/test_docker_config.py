@@ -264,3 +264,12 @@ def test_a_server_whose_engine_vanished_is_not_alive(dead_docker):
                           Endpoint("127.0.0.1", 1))
     assert not server.alive() and not server.oom_killed()
     assert server.log_tail() == "(no log)"
+
+
+def test_container_memory_reads_v2_oom_kills_from_memory_events():
+    from btb.runtime.cgroup import parse_events
+    from btb.runtime.docker import ContainerMemory
+
+    fixtures = Path(__file__).parent / "fixtures" / "cgroup_v2"
+    expected = parse_events((fixtures / "memory.events").read_text())["oom_kill"]
+    assert ContainerMemory(fixtures, 2, lambda: False).oom_kills() == expected
