@@ -72,6 +72,9 @@ def _p95(r: dict) -> float | None:
 def level_verdict(cells: list[dict], reference: dict, threshold: float) -> tuple[bool, list[str]]:
     """(passes, reasons) for one level's cells against the largest level's cells by (q, v)."""
     reasons = []
+    if not any(r["status"] == "ok" for r in cells):
+        # e.g. every cell skipped (engine not installed): nothing was measured, nothing passes
+        reasons.append("no cell ok at this level")
     for r in sorted(cells, key=_cell):
         q, v = _cell(r)
         ref = reference.get((q, v))

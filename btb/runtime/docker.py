@@ -191,6 +191,8 @@ class DockerServer:
         if self._stopped:
             return
         self._stopped = True
+        if self.memory is not None:
+            self.memory.close()  # docker removes the cgroup; we only hold a v2 peak descriptor
         try:
             self.container.stop(timeout=int(timeout_s))
         except docker.errors.NotFound:

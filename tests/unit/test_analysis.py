@@ -101,6 +101,13 @@ def test_statuses_unrelated_to_memory_are_ignored_only_when_also_at_the_top():
     assert s["ram_min"] == "4g"
 
 
+def test_a_level_with_nothing_measured_does_not_pass():
+    res = levels({1: {"Q1": ("skipped", 0)}, 2: {"Q1": ("skipped", 0)}})
+    [s] = an.summarise(res)
+    assert s["ram_min"] is None
+    assert all(lv["reasons"] == ["no cell ok at this level"] for lv in s["levels"])
+
+
 def test_unlimited_is_reference_but_never_ram_min():
     res = levels({None: {"Q1": ("ok", 10.0)}, 1: {"Q1": ("ok", 11.0)}})
     [s] = an.summarise(res)
