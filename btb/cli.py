@@ -127,7 +127,7 @@ def cmd_run(args) -> int:
         args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
         _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout, args.variants,
         args.campaign, ram=args.ram, bisect_gb=args.bisect, threshold=args.threshold,
-        fresh=args.fresh, command=sys.argv, log=lambda m: print(m, flush=True))
+        fresh=args.fresh, command=sys.argv, cold=args.cold, log=lambda m: print(m, flush=True))
     if written:
         print(summary_table(written))
     if any(lv["ram_bytes"] is not None for c in summary["configurations"] for lv in c["levels"]):
@@ -204,14 +204,20 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--scenarios", nargs="+", required=True, metavar="S",
                     help="P1 P2 M1 M2 O1 O2 F1 F2")
     rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
-    rp.add_argument("--runtime", default="local", help="local (child processes) or docker")
-    rp.add_argument("--ram", nargs="+", type=float, metavar="GB",
-                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4; "
-                         "each is the engine's memory limit (default: no limit)")
+    rp.add_argument("--runtime", default="local",
+                    help="local (child processes) or docker (containers; images pinned in "
+                         "btb/config/images.py or named by $BTB_IMAGES)")
+    rp.add_argument("--ram", nargs="+", metavar="GB",
+                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4, or "
+                         "`auto` for powers of two around the profile's size; each is the "
+                         "engines' memory limit (default: no limit)")
     rp.add_argument("--bisect", type=float, metavar="GB",
                     help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
     rp.add_argument("--threshold", type=float, default=1.2,
                     help="RAM_min: p95 at most this times the largest level's (default 1.2)")
+    rp.add_argument("--cold", action="store_true",
+                    help="before each cell restart the engines on their data and drop the page "
+                         "cache (when permitted); the first run is recorded as cold")
     rp.add_argument("--fresh", action="store_true",
                     help="run every cell again (default: resume, skipping finished cells)")
     rp.add_argument("--results", default="results", help="results directory")

@@ -82,7 +82,14 @@ class LocalRuntime:
             raise
         if group is not None and server.memory is None:  # launcher ignored it: don't leak it
             group.remove()
+        server.spec = spec
         return server
+
+    def restart(self, server: Server) -> Server:
+        """Stop and start again on the same data (cold runs; the server must have been started
+        with options["keep_data"]). A new process gets a new cgroup with the same limit."""
+        server.stop()
+        return self.start(server.spec)
 
     def _cgroup(self, spec: ServerSpec) -> cg.MemoryCgroup | None:
         found = cgroup_parent()

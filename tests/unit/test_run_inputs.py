@@ -72,10 +72,20 @@ def test_dataset_failing_verify_is_refused(capsys, tiny_dataset, tmp_path):
 
 
 def test_ram_not_a_number_is_refused(capsys, root, tmp_path):
-    with pytest.raises(SystemExit) as e:
-        cli.main(["run", "--profile", "tiny-1d", "--scenarios", "P1", "--root", root,
-                  "--ram", "lots"])
-    assert e.value.code == 2 and "--ram: invalid float value: 'lots'" in capsys.readouterr().err
+    rc, err = _run(capsys, root, tmp_path, "--scenarios", "P1", "--ram", "1", "lots")
+    assert rc == 2 and "--ram 'lots': expected RAM levels in GB" in err and "--ram auto" in err
+
+
+def test_auto_levels_bracket_the_largest_store():
+    from btb.workflows.run import auto_levels
+
+    quiet = []
+    assert auto_levels(56_648, 24 << 30, quiet.append) == [0.125, 0.25]  # tiny-1d
+    assert auto_levels(2_778_571, 24 << 30, quiet.append) == [0.125, 0.25, 0.5]  # small-2d
+    assert auto_levels(30_000_000, 24 << 30, quiet.append) == [0.25, 0.5, 1, 2, 4]
+    assert auto_levels(346_000_000, 24 << 30, quiet.append) == [2, 4, 8, 16]
+    assert quiet == ["--ram auto: dropping 32, 64 GB, above this host's 24.0 GB"]
+    assert auto_levels(346_000_000, None, quiet.append) == [2, 4, 8, 16, 32, 64]
 
 
 def test_limits_the_local_runtime_cannot_enforce_are_refused(capsys, root, tmp_path,
