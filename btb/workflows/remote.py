@@ -123,6 +123,7 @@ def run_playbook(playbook: str, inventory: Path, variables: dict, repo: Path | N
         return False  # ansible-runner need not keep the events on disk
 
     # The ansible-playbook next to this Python (btb's venv), whether or not the venv is on PATH.
+    # (Through PATH: ansible-runner's `binary` option drops the playbook from the command line.)
     bindir = Path(sys.executable).parent
     envvars = {"ANSIBLE_CONFIG": str(repo / "ansible.cfg"),
                "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -130,5 +131,9 @@ def run_playbook(playbook: str, inventory: Path, variables: dict, repo: Path | N
         runner = ansible_runner.run(
             private_data_dir=private, project_dir=str(repo), playbook=PLAYBOOKS[playbook],
             inventory=str(inventory), extravars=variables, event_handler=on_event,
-            binary=str(bindir / "ansible-playbook"), quiet=True, envvars=envvars)
+            quiet=True, envvars=envvars)
+        if runner.rc != 0 and not failures:
+            # failed before any task (bad option, unreadable inventory...): show Ansible's words
+            for line in runner.stdout.read().splitlines()[-15:]:
+                log(f"[ansible] {line}")
     return RemoteResult(runner.status, runner.rc, failures)
