@@ -1,0 +1,107 @@
+"""Put the report together: per-dataset sections with their tables and figures, the messages a
+reader must see first (left-out files, replaced duplicates, mixed datasets), the text summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from btb import __version__
+from btb.results import figures, sections
+from btb.results.load import Loaded
+
+
+def messages(loaded: Loaded, secs: list[sections.Section]) -> list[str]:
+    out = []
+    if len(secs) > 1:
+        names = "; ".join(f"{s.dataset['name']} (sha256 {s.sha[:12]}…, {len(s.cells)} cells)"
+                          for s in secs)
+        out.append(f"These results come from {len(secs)} different datasets: {names}. Each is "
+                   "reported in its own section and never compared with another.")
+    for dropped, kept in loaded.replaced:
+        out.append(f"{dropped} describes the same cell as {kept} (same dataset, scenario, RAM "
+                   "level, query, variant and host); the one finished last is used.")
+    return out
+
+
+def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
+    results = s.results
+    levels = figures.axis_levels(results)
+    curve_figs = []
+    for query, cs in figures.curves(results, s.summaries, threshold).items():
+        name = f"{s.slug}-curve-{query}"
+        curve_figs.append({"name": name, "query": query,
+                           "svg": figures.save(figures.curve_figure(query, cs), figdir, name)})
+    loads = sections.loads(s)
+    mem = sections.memory(s)
+    answers = sections.answers(s)
+    extra = {}
+    for key, fig in (("efficiency_fig", figures.efficiency_figure(s.summaries)),
+                     ("load_fig", figures.load_figure(loads)),
+                     ("memory_fig", figures.memory_figure(mem))):
+        name = f"{s.slug}-{key.removesuffix('_fig')}"
+        extra[key] = None if fig is None else {"name": name,
+                                               "svg": figures.save(fig, figdir, name)}
+    summaries = [{**m, "limited": any(lv["ram_bytes"] for lv in m["levels"])}
+                 for m in s.summaries]
+    return {"slug": s.slug, "sha": s.sha, "dataset": s.dataset, "cells": len(s.cells),
+            "prov": sections.provenance(s.cells), "levels": levels, "summaries": summaries,
+            "matrices": sections.matrices(s, levels), "curve_figs": curve_figs,
+            "loads": loads, "memory": mem, "answers": answers,
+            "answer_counts": {"match": sum(a["matches"] is True for a in answers),
+                              "mismatch": sum(a["matches"] is False for a in answers),
+                              "unchecked": sum(a["matches"] is None for a in answers)},
+            "problems": sections.problems(s), "multi_host": len({c.host for c in s.cells}) > 1,
+            **extra}
+
+
+def context(loaded: Loaded, secs: list[sections.Section], figdir: Path, threshold: float,
+            inputs: list[str]) -> dict:
+    built = [_section(s, figdir, threshold) for s in secs]
+    profiles = sorted({s.dataset["profile"] for s in secs})
+    return {"title": ", ".join(profiles), "btb_version": __version__, "threshold": threshold,
+            "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "inputs": inputs, "messages": messages(loaded, secs), "errors": loaded.errors,
+            "prov": sections.provenance(loaded.cells), "cells": len(loaded.cells),
+            "sections": built}
+
+
+def figure_names(ctx: dict) -> list[str]:
+    out = []
+    for s in ctx["sections"]:
+        out += [f["name"] for f in s["curve_figs"]]
+        out += [s[k]["name"] for k in ("efficiency_fig", "load_fig", "memory_fig") if s[k]]
+    return out
+
+
+def text_summary(ctx: dict, out_dir: Path, loaded: Loaded) -> str:
+    """The short terminal summary: counts, RAM_min per scenario, problems, where the files are."""
+    lines = []
+    st = ctx["prov"]["statuses"]
+    lines.append(f"{ctx['cells']} cells from {loaded.files_seen} files: "
+                 + ", ".join(f"{n} {s}" for s, n in st.items()))
+    if loaded.errors:
+        lines.append(f"{len(loaded.errors)} file(s) left out (not valid):")
+        lines += [f"  {p}: {why}" for p, why in loaded.errors]
+    lines += [m for m in ctx["messages"]]
+    for s in ctx["sections"]:
+        lines.append(f"dataset {s['dataset']['name']} (sha256 {s['sha'][:12]}…), "
+                     f"RAM levels {', '.join(s['levels'])}:")
+        for m in s["summaries"]:
+            if m["ram_min"]:
+                verdict = f"RAM_min {m['ram_min']}"
+                eff = m["ram_min_efficiency_qps_per_gb"]
+                if eff is not None:
+                    verdict += f" ({eff:.3g} q/s per GB)"
+            elif not m["limited"]:
+                verdict = "RAM_min: no RAM-limited level measured"
+            else:
+                verdict = "RAM_min: no level passes"
+            eng = m["engine"] + (f"+{m['ts_engine']}" if m["ts_engine"] else "")
+            lines.append(f"  {m['scenario']:<3} {eng:<18} {verdict}")
+        if s["problems"]:
+            lines.append(f"  {len(s['problems'])} failed or unstable cells (see the report)")
+    lines.append(f"report  {out_dir / 'report.html'}")
+    lines.append(f"figures {out_dir / 'figures'} ({len(figure_names(ctx))} figures, PNG + SVG)")
+    lines.append(f"tables  {out_dir / 'results.csv'}, {out_dir / 'results.parquet'}")
+    return "\n".join(lines)
