@@ -52,6 +52,11 @@ class Loaded:
         return [c.result for c in self.cells]
 
 
+def cells_of(results: list[dict]) -> list[Cell]:
+    """Cells for results held in memory (tests, callers that already read them)."""
+    return [Cell(Path(f"<memory>/{i}.json"), r) for i, r in enumerate(results)]
+
+
 def _schema_reason(e: jsonschema.ValidationError) -> str:
     where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
     return f"schema: {where}: {e.message}"

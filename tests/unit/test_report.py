@@ -1,0 +1,228 @@
+"""`btb report` on constructed result sets with known answers: RAM_min and the curve markers at
+the known inflection, failed cells never drawn or tabulated as latencies, the tidy table, bad
+input (empty directory, invalid JSON, schema failures, mixed datasets) named in clear messages."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from btb import cli
+from btb.errors import BtbError
+from btb.results import figures, load, sections, tidy
+from btb.workflows.report import report
+from tests.unit import result_factory as rf
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def gradient_report(tmp_path_factory):
+    res = tmp_path_factory.mktemp("gradient") / "results"
+    rf.write(res, rf.gradient())
+    out = res.parent / "report"
+    return res, out, report([res], out, log=lambda m: None)
+
+
+def _curve(results, query, variant):
+    [sec] = sections.split_by_dataset(load.cells_of(results), 1.2)
+    cs = figures.curves(sec.results, sec.summaries)
+    return next(c for c in cs[query] if c.variant == variant), sec
+
+
+def _artist(fig, gid):
+    found = [a for ax in fig.axes for a in ax.get_lines() if a.get_gid() == gid]
+    assert len(found) == 1, f"{gid}: {[a.get_gid() for ax in fig.axes for a in ax.get_lines()]}"
+    return found[0]
+
+
+def test_known_inflection_ram_min_and_curve_markers():
+    results = rf.gradient()
+    c, sec = _curve(results, "Q1", "small")
+    assert {s["scenario"]: s["ram_min"] for s in sec.summaries} == {"P1": "2g", "O1": "1g"}
+    assert c.levels == ["0.5g", "1g", "2g", "4g"]
+    p1 = next(s for s in c.series if s.scenario == "P1")
+    # Q1 on P1: x1.5 at 1g, OOM at 0.5g -> its own inflection is 2g, as is P1's RAM_min
+    assert (p1.knee, p1.ram_min) == ("2g", "2g")
+    assert p1.status == ["oom", "ok", "ok", "ok"] and p1.p95 == [None, 15.0, 11.0, 10.0]
+    # Q2 on P1 stays within 1.2x down to 1g: its own inflection is lower than P1's RAM_min
+    q2, _ = _curve(results, "Q2", "small")
+    assert next(s for s in q2.series if s.scenario == "P1").knee == "1g"
+
+    fig = figures.curve_figure("Q1", [c])
+    knee = _artist(fig, "knee-P1-small")
+    assert list(knee.get_xdata()) == [2] and list(knee.get_ydata()) == [11.0]  # 2g, its p95
+    assert list(_artist(fig, "ram-min-P1-small").get_xdata()) == [2]
+    assert list(_artist(fig, "ram-min-O1-small").get_xdata()) == [1]
+    # the OOM cell is an x at its level (axes coordinates), and a hole in the line, never a 0
+    assert list(_artist(fig, "failed-P1-small").get_xdata()) == [0]
+    line = _artist(fig, "curve-P1-small").get_ydata()
+    assert math.isnan(line[0]) and list(line[1:]) == [15.0, 11.0, 10.0]
+    figures.plt.close(fig)
+
+
+def test_log_scale_only_when_values_span_more_than_10x():
+    c, _ = _curve(rf.gradient(), "Q2", "small")  # O1 Q2: 400 ms at 0.5g vs 10 ms for P1
+    fig = figures.curve_figure("Q2", [c])
+    assert fig.axes[0].get_yscale() == "log"
+    c1, _ = _curve(rf.gradient(), "Q1", "small")
+    fig1 = figures.curve_figure("Q1", [c1])
+    assert fig1.axes[0].get_yscale() == "linear"
+    figures.plt.close("all")
+
+
+def test_report_files_and_failed_cells(gradient_report):
+    res, out, r = gradient_report
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.html", "results.csv",
+                                                    "results.parquet"]
+    names = {p.stem for p in (out / "figures").iterdir()}
+    assert names == set(r.figures)
+    for n in r.figures:
+        assert (out / "figures" / f"{n}.png").stat().st_size > 1000
+        assert (out / "figures" / f"{n}.svg").stat().st_size > 1000
+    page = (out / "report.html").read_text()
+    # the p95 matrix shows the failed cell's status, not a latency
+    assert re.search(r'<td class="fail"[^>]*>oom</td>', page)
+    assert re.search(r'<td class="fail"[^>]*>timeout</td>', page)
+    assert "RAM_min" in page and ">2g<" in page
+    assert "P1  postgres           RAM_min 2g" in r.text
+
+
+def test_tidy_rows_match_the_cells_and_failed_cells_have_no_latency(gradient_report):
+    res, out, r = gradient_report
+    t = pq.read_table(out / "results.parquet").to_pylist()
+    files = load.load([res]).cells
+    assert len({row["file"] for row in t}) == len(files)
+    for c in files:
+        rows = {row["statistic"]: row for row in t if row["file"] == c.path.as_posix()}
+        for stat in tidy.LATENCY_STATS:
+            if c.result["status"] == "ok":
+                assert rows[stat]["value"] == pytest.approx(c.result["stats"][stat])
+            else:
+                assert rows[stat]["value"] is None, (c.path, stat)
+        assert rows["p95"]["status"] == c.result["status"]
+        assert rows["mem_structure_load_peak_bytes"]["value"] == 200 << 20
+    csv_lines = (out / "results.csv").read_text().splitlines()
+    assert len(csv_lines) == len(t) + 1
+    assert csv_lines[0].replace('"', "").split(",") == list(tidy.COLUMNS)
+
+
+def test_rerun_replaces_outputs_atomically_and_keeps_other_files(gradient_report, tmp_path):
+    res, _, _ = gradient_report
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    report([res], out, log=lambda m: None)
+    (out / "figures" / "stale.svg").write_text("<svg/>")
+    report([res], out, log=lambda m: None)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not (out / "figures" / "stale.svg").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".report-tmp-")]
+
+
+def test_empty_or_missing_directory_is_a_clear_error(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "manifest.json").write_text("{}")  # campaign files are not cells
+    assert cli.main(["report", str(empty), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"no result files (Qnn-small.json / Qnn-large.json) under {empty}" in err
+    assert cli.main(["report", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_bad_files_are_named_and_the_valid_ones_still_reported(tmp_path, capsys):
+    res = tmp_path / "res"
+    good = rf.write(res, [rf.cell(1, "Q1"), rf.cell(2, "Q1")])
+    broken = good[0].parent.parent / "4g" / "Q1-small.json"
+    broken.parent.mkdir()
+    broken.write_text('{"status": "ok", ')
+    bad_schema = good[0].parent / "Q2-small.json"
+    r = rf.cell(1, "Q2")
+    r["status"] = "fine"
+    bad_schema.write_text(json.dumps(r))
+    assert cli.main(["report", str(res), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert f"{broken}: invalid JSON" in out
+    assert f"{bad_schema}: schema: status: 'fine' is not one of" in out
+    assert "2 cells from 4 files: 2 ok" in out
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "2 result file(s) left out" in page and str(broken) in page and str(bad_schema) in page
+    # a file valid JSON but failing the if/then rules: an ok cell without latencies
+    r = rf.cell(1, "Q3")
+    r["latencies_ms"] = []
+    (good[0].parent / "Q3-small.json").write_text(json.dumps(r))
+    loaded = load.load([res])
+    assert any("Q3-small.json" in str(p) and "latencies_ms" in why for p, why in loaded.errors)
+
+
+def test_only_bad_files_is_an_error_listing_them(tmp_path):
+    res = tmp_path / "res" / "c" / "P1" / "1g"
+    res.mkdir(parents=True)
+    (res / "Q1-small.json").write_text("not json")
+    with pytest.raises(BtbError, match=r"none of the 1 result files is valid:\n.*Q1-small.json: "
+                                       r"invalid JSON"):
+        load.load([tmp_path / "res"])
+
+
+def test_mixed_fingerprints_are_separate_sections_with_a_message(tmp_path):
+    a, b = tmp_path / "host-a", tmp_path / "host-b"
+    rf.write(a, [rf.cell(1, "Q1"), rf.cell(2, "Q1")])
+    rf.write(b, [rf.cell(1, "Q1", sha="b" * 64, host="host-b", p95=99.0),
+                 rf.cell(2, "Q1", sha="b" * 64, host="host-b", p95=99.0)])
+    r = report([a, b], tmp_path / "o", log=lambda m: None)
+    assert "2 different datasets" in r.text and "never compared" in r.text
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert page.count('<section id="tiny-1d-') == 2
+    assert 'id="tiny-1d-aaaaaaaa"' in page and 'id="tiny-1d-bbbbbbbb"' in page
+    assert "2 different datasets" in page
+    # one curve per dataset: the 99 ms of dataset b never appears on dataset a's figure
+    svg_a = (tmp_path / "o" / "figures" / "tiny-1d-aaaaaaaa-curve-Q1.svg").read_text()
+    assert "host-b" not in svg_a
+    assert {row["dataset_sha256"] for row in tidy.rows(load.load([a, b]).cells)} == {
+        "a" * 64, "b" * 64}
+
+
+def test_several_hosts_merge_and_duplicates_keep_the_latest(tmp_path):
+    a, b = tmp_path / "host-a", tmp_path / "host-b"
+    rf.write(a, [rf.cell(1, "Q1"), rf.cell(2, "Q1")])
+    rf.write(b, [rf.cell(4, "Q1", host="host-b")])
+    later = rf.cell(2, "Q1", p95=12.0)
+    later["finished_at"] = "2026-11-23T11:00:00+00:00"
+    rf.write(tmp_path / "rerun", [later])
+    loaded = load.load([a, b, tmp_path / "rerun"])
+    assert len(loaded.cells) == 3 and len(loaded.replaced) == 1
+    kept = next(c for c in loaded.cells if c.result["ram"] == "2g")
+    assert kept.result["stats"]["p95"] == 12.0
+    [sec] = sections.split_by_dataset(loaded.cells, 1.2)
+    assert [lv["ram"] for lv in sec.summaries[0]["levels"]] == ["1g", "2g", "4g"]
+
+
+def test_threshold_below_one_is_refused(tmp_path):
+    rf.write(tmp_path / "r", [rf.cell(1, "Q1")])
+    with pytest.raises(BtbError, match="--threshold must be >= 1"):
+        report([tmp_path / "r"], tmp_path / "o", threshold=0.5)
+
+
+def test_report_is_listed_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["report", "--help"])
+    out = capsys.readouterr().out
+    assert "--out" in out and "--threshold" in out and "RESULTS_DIR" in out
+
+
+def test_html_is_self_contained(gradient_report):
+    _, out, r = gradient_report
+    page = (out / "report.html").read_text()
+    assert "<script" not in page.lower()
+    assert not re.search(r'(src|href)\s*=\s*"(?!#)', page), "only in-page links"
+    assert "@import" not in page and not re.search(r"url\((?!#)", page)
+    for name in r.figures:
+        assert f'data-figure="{name}"' in page
+    assert page.count("<svg") == len(r.figures)
+    assert Path(out / "report.html").stat().st_size < 2_000_000
