@@ -121,14 +121,20 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from btb.workflows.run import run, summary_table
+    from btb.workflows.run import ram_min_table, run, summary_table
 
-    written = run(args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
-                  _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout,
-                  args.variants, args.campaign, log=lambda m: print(m, flush=True))
-    print(summary_table(written))
+    written, summary = run(
+        args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
+        _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout, args.variants,
+        args.campaign, ram=args.ram, bisect_gb=args.bisect, threshold=args.threshold,
+        fresh=args.fresh, command=sys.argv, log=lambda m: print(m, flush=True))
+    if written:
+        print(summary_table(written))
+    if any(lv["ram_bytes"] is not None for c in summary["configurations"] for lv in c["levels"]):
+        print(ram_min_table(summary))
     bad = [r for r in written if r["status"] not in ("ok", "skipped")]
-    print(f"{len(written)} cells written to {args.results}: "
+    print(f"{len(written)} cells run now ({summary['cells']} in the campaign), written to "
+          f"{Path(args.results) / summary['campaign']}: "
           f"{sum(r['status'] == 'ok' for r in written)} ok, {len(bad)} failed, "
           f"{sum(r['status'] == 'skipped' for r in written)} skipped")
     return 0
@@ -175,7 +181,16 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--scenarios", nargs="+", required=True, metavar="S",
                     help="P1 P2 M1 M2 O1 O2 F1 F2")
     rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
-    rp.add_argument("--runtime", default="local", help="local (docker comes with the RAM issue)")
+    rp.add_argument("--runtime", default="local", help="local (child processes) or docker")
+    rp.add_argument("--ram", nargs="+", type=float, metavar="GB",
+                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4; "
+                         "each is the engine's memory limit (default: no limit)")
+    rp.add_argument("--bisect", type=float, metavar="GB",
+                    help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
+    rp.add_argument("--threshold", type=float, default=1.2,
+                    help="RAM_min: p95 at most this times the largest level's (default 1.2)")
+    rp.add_argument("--fresh", action="store_true",
+                    help="run every cell again (default: resume, skipping finished cells)")
     rp.add_argument("--results", default="results", help="results directory")
     rp.add_argument("--campaign", help="campaign name (default: the profile)")
     rp.add_argument("--variants", nargs="+", metavar="V", help="small large (default both)")

@@ -1,10 +1,15 @@
-"""The one run loop: for each scenario, start its engines, load, then measure every cell.
+"""The one run loop: for each RAM level and scenario, start its engines, load, measure every cell.
 
 A cell is (scenario, RAM level, query, variant). Its first execution is checked against the
 reference answer; only a matching answer gets warmup and measured runs. Failures are data:
-a missing engine makes the scenario's cells `skipped`, a failed load `load_failed`, a query past
-its timeout `timeout`, a dead engine `crashed`, a wrong answer `wrong_answer` — each written as a
-result file with its reason, and the run goes on. Nothing here depends on an engine's name.
+a missing engine makes the scenario's cells `skipped`, a failed load `load_failed`, an OOM kill
+in the engine's cgroup (during load or a query) `oom`, a query past its timeout `timeout`, a
+dead engine `crashed`, a wrong answer `wrong_answer` — each written as a result file with its
+reason, and the run goes on: a server that died is started and loaded again for the next cell.
+Memory per phase (load, each cell) comes from the servers' cgroups (btb/bench/memory.py).
+Cells already finished in the campaign (btb/bench/campaign.py) are not run again, and a
+(scenario, level) with nothing left to run is not even loaded. Nothing here depends on an
+engine's name.
 """
 
 from __future__ import annotations
@@ -17,15 +22,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from btb.bench import provenance
+from btb.bench.campaign import Campaign, cell_id
+from btb.bench.memory import Meter
 from btb.bench.stats import summarise, unstable
 from btb.config.scenarios import Scenario
 from btb.engines import registry
 from btb.engines.base import EngineCrashed, QueryTimeout
 from btb.errors import BtbError
 from btb.results import store as results
+from btb.results.analysis import DEFAULT_THRESHOLD, next_bisect_level, ram_label
+from btb.results.analysis import summarise as summarise_levels
 from btb.runtime.base import ServerSpec, Unavailable
 from btb.workload import catalog, execution
 from btb.workload.answers import canonical, compare
+
+RECONNECT_S = 60.0  # PostgreSQL replays WAL after a backend was killed before it accepts sessions
 
 
 @dataclass(frozen=True)
@@ -51,81 +62,148 @@ class Context:
     results: Path
     campaign: str
     protocol: Protocol
-    ram: str = "unlimited"
-    ram_bytes: int | None = None
     work_dir: Path | None = None
     log: Callable[[str], None] = print
     written: list[dict] = field(default_factory=list)
+    state: Campaign | None = None  # manifest + progress; run_campaign creates one when missing
+
+    def identity(self) -> dict:
+        """What must not change between a campaign's runs for its cells to be comparable."""
+        return {"profile": self.fingerprint["profile"],
+                "dataset_sha256": self.fingerprint["dataset_sha256"],
+                "runtime": self.runtime.name, "protocol": self.protocol.as_dict()}
 
 
 @dataclass
 class Loaded:
     engine: object
     ts_engine: object | None
-    servers: list
+    servers: dict  # role ("structure", "timeseries") -> server
     load: dict
+    meter: Meter
+
+
+def planned(ctx: Context, sc: Scenario, ram_bytes: int | None) -> list[str]:
+    ram = ram_label(ram_bytes)
+    return [cell_id(sc.name, ram, q, v) for q in ctx.queries for v in ctx.protocol.variants]
+
+
+def run_campaign(ctx: Context, scenarios: list[Scenario], levels: list[int | None],
+                 bisect_bytes: int | None = None, threshold: float = DEFAULT_THRESHOLD,
+                 command: list[str] | None = None) -> dict:
+    """Every level x scenario, then bisection levels; returns the campaign summary."""
+    if ctx.state is None:
+        ctx.state = Campaign(ctx.results, ctx.campaign, ctx.identity(), log=ctx.log)
+    camp = ctx.state
+    camp.plan([c for lv in levels for sc in scenarios for c in planned(ctx, sc, lv)], command)
+    camp.begin()
+    try:
+        for level in levels:
+            for sc in scenarios:
+                run_scenario(ctx, sc, level)
+        if bisect_bytes:
+            _bisect(ctx, scenarios, bisect_bytes, threshold, command)
+    except BaseException as e:
+        camp.fail(f"{type(e).__name__}: {e}")
+        raise
+    return camp.finish(threshold)
+
+
+def _bisect(ctx: Context, scenarios: list[Scenario], resolution: int, threshold: float,
+            command) -> None:
+    """Narrow RAM_min per scenario: run the midpoint level until the gap is within resolution."""
+    for sc in scenarios:
+        while True:
+            cells = [results.read(ctx.state.path(c)) for c in ctx.state.cells
+                     if c.startswith(f"{sc.name}/") and ctx.state.path(c).exists()]
+            level = None
+            for summary in summarise_levels(cells, threshold):
+                level = next_bisect_level(summary, resolution)
+            if level is None:
+                break
+            ctx.log(f"[{sc.name}] bisecting RAM_min: trying {ram_label(level)}")
+            ctx.state.plan(planned(ctx, sc, level), command)
+            run_scenario(ctx, sc, level)
 
 
 def run_scenarios(ctx: Context, scenarios: list[Scenario]) -> list[dict]:
-    for sc in scenarios:
-        run_scenario(ctx, sc)
+    """One pass without a RAM limit (tests and simple runs)."""
+    run_campaign(ctx, scenarios, [None])
     return ctx.written
 
 
-def run_scenario(ctx: Context, sc: Scenario) -> None:
-    base_dir = Path(tempfile.mkdtemp(prefix=f"btb-{sc.name}-", dir=ctx.work_dir))
-    ctx.log(f"[{sc.name}] starting {sc.engine}" + (f" + {sc.ts_engine}" if sc.hybrid else ""))
-    try:
-        loaded = _start_and_load(ctx, sc, base_dir)
-    except Unavailable as e:
-        ctx.log(f"[{sc.name}] skipped: {e}")
-        _all_cells(ctx, sc, "skipped", str(e))
+def run_scenario(ctx: Context, sc: Scenario, ram_bytes: int | None = None) -> None:
+    ram = ram_label(ram_bytes)
+    todo = [c for c in planned(ctx, sc, ram_bytes) if not ctx.state.finished(c)]
+    if not todo:
+        ctx.log(f"[{sc.name} @ {ram}] all cells finished earlier; not loading")
         return
-    except _LoadFailed as e:
-        ctx.log(f"[{sc.name}] load failed: {e}")
-        _all_cells(ctx, sc, "load_failed", str(e), load=e.load)
-        for s in e.servers:
-            s.stop()
-        return
+    base_dir = Path(tempfile.mkdtemp(prefix=f"btb-{sc.name}-{ram}-", dir=ctx.work_dir))
+    ctx.log(f"[{sc.name} @ {ram}] starting {sc.engine}"
+            + (f" + {sc.ts_engine}" if sc.hybrid else "") + f"; {len(todo)} cells to run")
+    loaded, failure = _start_and_load(ctx, sc, base_dir, ram_bytes)
     try:
-        dead = None
-        for qid in ctx.queries:
-            for variant in ctx.protocol.variants:
-                if dead:
-                    _write(ctx, sc, qid, variant, "crashed", dead, load=loaded.load)
-                    continue
-                result = _run_cell(ctx, sc, loaded, qid, variant)
-                if result["status"] != "crashed":
-                    continue
-                if all(s.alive() for s in loaded.servers):
-                    _reconnect(loaded)  # the server lives; only our session was lost
-                else:
-                    dead = f"engine died during {qid}/{variant}: {result['reason']}"
+        for cell in todo:
+            qid, variant = cell.split("/")[2].split("-")
+            ctx.state.start_cell(cell)
+            if loaded is None:
+                _write(ctx, sc, ram_bytes, qid, variant, failure["status"], failure["reason"],
+                       load=failure["load"], memory=failure["memory"])
+            else:
+                result = _run_cell(ctx, sc, ram_bytes, loaded, qid, variant)
+                if result["status"] in ("crashed", "oom"):
+                    loaded, failure = _recover(ctx, sc, base_dir, ram_bytes, loaded, result)
+            ctx.state.end_cell(cell)
     finally:
-        for s in loaded.servers:
-            s.stop()
+        if loaded is not None:
+            _stop(loaded.servers)
+
+
+def _stop(servers: dict) -> None:
+    for s in servers.values():
+        s.stop()
+
+
+def _recover(ctx, sc, base_dir, ram_bytes, loaded: Loaded, result: dict):
+    """After a crash or OOM: reconnect if the servers live, else start and load them again."""
+    if all(s.alive() for s in loaded.servers.values()):
+        try:
+            _reconnect(loaded)
+            return loaded, None
+        except Exception as e:  # noqa: BLE001 - a server that takes no session is restarted
+            ctx.log(f"[{sc.name}] reconnect failed ({e}); restarting the servers")
+    ctx.log(f"[{sc.name}] engine died ({result['status']}: {result['reason']}); "
+            f"starting and loading it again for the next cells")
+    _stop(loaded.servers)
+    return _start_and_load(ctx, sc, Path(tempfile.mkdtemp(dir=base_dir)), ram_bytes)
 
 
 def _reconnect(loaded: Loaded) -> None:
     engines = [loaded.engine] + ([loaded.ts_engine] if loaded.ts_engine is not None else [])
-    for engine, server in zip(engines, loaded.servers):
+    deadline = time.monotonic() + RECONNECT_S
+    for engine, server in zip(engines, loaded.servers.values()):
         engine.close()
-        engine.connect(server.endpoint)
+        while True:
+            try:
+                engine.connect(server.endpoint)
+                break
+            except Exception:
+                if time.monotonic() > deadline or not server.alive():
+                    raise
+                time.sleep(0.5)
 
 
-class _LoadFailed(Exception):
-    def __init__(self, message: str, load: dict | None, servers: list):
-        super().__init__(message)
-        self.load, self.servers = load, servers
-
-
-def _start(ctx: Context, name: str, base_dir: Path):
+def _start(ctx: Context, name: str, base_dir: Path, ram_bytes: int | None):
     # the query timeout also goes to the server, for engines that enforce one server-side
     # (oxigraph --timeout-s, memgraph); the others ignore the option
-    server = ctx.runtime.start(ServerSpec(name, base_dir / name, ctx.ram_bytes,
+    server = ctx.runtime.start(ServerSpec(name, base_dir / name, ram_bytes,
                                           {"query_timeout_s": ctx.protocol.timeout_s}))
     engine = registry.create(name)
-    engine.connect(server.endpoint)
+    try:
+        engine.connect(server.endpoint)
+    except BaseException:
+        server.stop()
+        raise
     return server, engine
 
 
@@ -141,31 +219,47 @@ def _load_one(ctx: Context, engine, layout: str) -> dict:
     return out
 
 
-def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path) -> Loaded:
-    servers, load = [], {}
+def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int | None):
+    """(Loaded, None) or (None, failure) where failure holds the status every cell gets."""
+    servers, load, meter = {}, {}, None
     try:
-        server, engine = _start(ctx, sc.engine, base_dir)
-        servers.append(server)
+        server, engine = _start(ctx, sc.engine, base_dir, ram_bytes)
+        servers["structure"] = server
         ts_engine = None
         if sc.hybrid:
-            ts_server, ts_engine = _start(ctx, sc.ts_engine, base_dir)
-            servers.append(ts_server)
-        load["structure"] = _load_one(ctx, engine, sc.name)
-        if ts_engine is not None:
-            load["timeseries"] = _load_one(ctx, ts_engine, "TS")
+            servers["timeseries"], ts_engine = _start(ctx, sc.ts_engine, base_dir, ram_bytes)
+        meter = Meter(servers, ram_bytes)
+        meter.begin()
+        try:
+            load["structure"] = _load_one(ctx, engine, sc.name)
+            if ts_engine is not None:
+                load["timeseries"] = _load_one(ctx, ts_engine, "TS")
+        finally:
+            kills = meter.end("load")
+        if kills:
+            raise MemoryError(f"{kills} OOM kill(s) in the engine's cgroup during the load")
         load["engine_version"] = server.endpoint.version
         if sc.hybrid:
-            load["ts_engine_version"] = servers[1].endpoint.version
-        ctx.log(f"[{sc.name}] loaded in " + ", ".join(
-            f"{k} {v['seconds']:.1f} s" for k, v in load.items() if isinstance(v, dict)))
-        return Loaded(engine, ts_engine, servers, load)
-    except Unavailable:
-        for s in servers:
-            s.stop()
-        raise
+            load["ts_engine_version"] = servers["timeseries"].endpoint.version
+        load["servers"] = {role: dict(getattr(s, "info", {}) or {})
+                           for role, s in servers.items()}
+        ctx.log(f"[{sc.name} @ {ram_label(ram_bytes)}] loaded in " + ", ".join(
+            f"{k} {load[k]['seconds']:.1f} s" for k in ("structure", "timeseries") if k in load))
+        return Loaded(engine, ts_engine, servers, load, meter), None
+    except Unavailable as e:
+        _stop(servers)
+        ctx.log(f"[{sc.name}] skipped: {e}")
+        return None, {"status": "skipped", "reason": str(e), "load": None, "memory": None}
     except Exception as e:  # noqa: BLE001 - any load failure is recorded, never fatal
+        memory = meter.report() if meter is not None else None
+        oom = meter is not None and any(
+            (ph.get("load") or {}).get("oom_kills") for ph in memory.values())
+        _stop(servers)
         detail = "".join(traceback.format_exception_only(type(e), e)).strip()
-        raise _LoadFailed(detail, load or None, servers) from e
+        status = "oom" if oom else "load_failed"
+        ctx.log(f"[{sc.name} @ {ram_label(ram_bytes)}] {status}: {detail}")
+        return None, {"status": status, "reason": f"during load: {detail}",
+                      "load": load or None, "memory": memory}
 
 
 def languages(engine, scenario: str) -> tuple[str, ...]:
@@ -174,15 +268,18 @@ def languages(engine, scenario: str) -> tuple[str, ...]:
     return tuple(f(scenario)) if f else tuple(engine.languages)
 
 
-def _run_cell(ctx: Context, sc: Scenario, loaded: Loaded, qid: str, variant: str) -> dict:
+def _run_cell(ctx: Context, sc: Scenario, ram_bytes, loaded: Loaded, qid: str,
+              variant: str) -> dict:
     q = catalog.get(qid)
     params = catalog.bind(q, ctx.params, variant)
     expected = ctx.reference[(qid, variant)]
+    common = {"load": loaded.load}
     try:
         p = execution.plan(q, languages(loaded.engine, sc.name), sc.hybrid,
                            languages(loaded.engine, sc.name))
     except BtbError as e:
-        return _write(ctx, sc, qid, variant, "skipped", str(e), load=loaded.load)
+        return _write(ctx, sc, ram_bytes, qid, variant, "skipped", str(e), **common,
+                      memory=loaded.meter.report())
     timeout = ctx.protocol.timeout_s
 
     def once():
@@ -193,6 +290,8 @@ def _run_cell(ctx: Context, sc: Scenario, loaded: Loaded, qid: str, variant: str
     started = provenance.now()
     answer = {"checked": True, "matches_reference": None, "rows": None,
               "reference_rows": len(expected), "diff": None}
+    status, reason, extra = "ok", None, {}
+    loaded.meter.begin()
     try:
         out, _ = once()
         rows = canonical(out.rows)
@@ -200,52 +299,59 @@ def _run_cell(ctx: Context, sc: Scenario, loaded: Loaded, qid: str, variant: str
         answer["diff"] = compare(expected, rows)
         answer["matches_reference"] = answer["diff"] is None
         if not answer["matches_reference"]:
-            return _write(ctx, sc, qid, variant, "wrong_answer", answer["diff"], p.mode,
-                          answer, load=loaded.load, started=started)
-        warm = [once()[1] for _ in range(ctx.protocol.n_warmup)]
-        runs, splits = [], []
-        for _ in range(ctx.protocol.n_runs):
-            out, ms = once()
-            runs.append(ms)
-            splits.append(out.split_ms)
+            status, reason = "wrong_answer", answer["diff"]
+        else:
+            warm = [once()[1] for _ in range(ctx.protocol.n_warmup)]
+            runs, splits = [], []
+            for _ in range(ctx.protocol.n_runs):
+                out, ms = once()
+                runs.append(ms)
+                splits.append(out.split_ms)
+            stats = summarise(runs)
+            extra = {"latencies_ms": runs, "warmup_ms": warm, "stats": stats,
+                     "unstable": unstable(stats)}
+            if splits and splits[0]:
+                extra["split_ms"] = {k: sum(s[k] for s in splits) / len(splits)
+                                     for k in splits[0]}
     except QueryTimeout as e:
-        return _write(ctx, sc, qid, variant, "timeout", f"over {timeout} s: {e}", p.mode,
-                      answer, load=loaded.load, started=started)
+        status, reason = "timeout", f"over {timeout} s: {e}"
     except EngineCrashed as e:
-        return _write(ctx, sc, qid, variant, "crashed", str(e) or "engine crashed", p.mode,
-                      answer, load=loaded.load, started=started)
-    stats = summarise(runs)
-    extra = {"latencies_ms": runs, "warmup_ms": warm, "stats": stats,
-             "unstable": unstable(stats)}
-    if splits and splits[0]:
-        extra["split_ms"] = {k: sum(s[k] for s in splits) / len(splits) for k in splits[0]}
-    return _write(ctx, sc, qid, variant, "ok", None, p.mode, answer, load=loaded.load,
-                  started=started, **extra)
+        status, reason = "crashed", str(e) or "engine crashed"
+    except Exception as e:  # noqa: BLE001 - an engine error is this cell's failure, not the run's
+        status = "crashed"
+        reason = "query failed: " + "".join(traceback.format_exception_only(type(e), e)).strip()
+    finally:
+        kills = loaded.meter.end("query")
+    if kills:
+        # whatever the client saw (a lost connection, an error, even an answer), a process of
+        # the engine was killed for memory during this cell: its figures are not a result
+        status, reason = "oom", f"{kills} OOM kill(s) in the engine's cgroup; client saw: " + (
+            reason or "an answer")
+        extra = {}
+    return _write(ctx, sc, ram_bytes, qid, variant, status, reason, p.mode, answer,
+                  started=started, memory=loaded.meter.report(), **common, **extra)
 
 
-def _all_cells(ctx: Context, sc: Scenario, status: str, reason: str, load=None) -> None:
-    for qid in ctx.queries:
-        for variant in ctx.protocol.variants:
-            _write(ctx, sc, qid, variant, status, reason, load=load)
-
-
-def _write(ctx: Context, sc: Scenario, qid: str, variant: str, status: str, reason,
-           mode=None, answer=None, load=None, started=None, **extra) -> dict:
+def _write(ctx: Context, sc: Scenario, ram_bytes, qid: str, variant: str, status: str, reason,
+           mode=None, answer=None, load=None, started=None, memory=None, **extra) -> dict:
     prov = provenance.base(ctx.fingerprint, ctx.dataset_name)
-    prov["engine"] = {"name": sc.engine, "version": (load or {}).get("engine_version")}
-    prov["ts_engine"] = ({"name": sc.ts_engine, "version": (load or {}).get("ts_engine_version")}
-                         if sc.hybrid else None)
+    servers = (load or {}).get("servers", {})
+    prov["engine"] = {"name": sc.engine, "version": (load or {}).get("engine_version"),
+                      **servers.get("structure", {})}
+    prov["ts_engine"] = ({"name": sc.ts_engine, "version": (load or {}).get("ts_engine_version"),
+                          **servers.get("timeseries", {})} if sc.hybrid else None)
+    ram = ram_label(ram_bytes)
     result = {
         "schema_version": results.SCHEMA_VERSION, "campaign": ctx.campaign,
         "profile": ctx.fingerprint["profile"], "scenario": sc.name, "engine": sc.engine,
-        "ts_engine": sc.ts_engine, "runtime": ctx.runtime.name, "ram": ctx.ram,
-        "ram_bytes": ctx.ram_bytes, "query": qid, "variant": variant, "mode": mode,
-        "status": status, "reason": reason, "answer": answer, "load": load,
+        "ts_engine": sc.ts_engine, "runtime": ctx.runtime.name, "ram": ram,
+        "ram_bytes": ram_bytes, "query": qid, "variant": variant, "mode": mode,
+        "status": status, "reason": reason, "answer": answer, "load": load, "memory": memory,
         "latencies_ms": [], "protocol": ctx.protocol.as_dict(), "provenance": prov,
         "started_at": started or provenance.now(), "finished_at": provenance.now(),
     }
     result.update(extra)
-    results.write(results.cell_path(ctx.results, ctx.campaign, sc.name, ctx.ram, qid, variant),
+    results.write(results.cell_path(ctx.results, ctx.campaign, sc.name, ram, qid, variant),
                   result)
     ctx.written.append(result)
     return result

@@ -35,10 +35,19 @@ FAILING = ("load_failed", "oom", "timeout", "crashed")
 
 
 def ram_label(nbytes: int | None) -> str:
-    """Directory/label for a RAM level: 'unlimited', '4g', '0.5g', '1.375g' (GB = 2^30)."""
+    """Directory/label for a RAM level: 'unlimited', '4g', '0.5g', '1.375g' (GB = 2^30) when
+    the size is a whole number of thousandths of a GB, else '1331m' (MiB), else bytes."""
     if nbytes is None:
         return "unlimited"
-    return f"{round(nbytes / GIB, 6):g}g"
+    if (nbytes * 1000) % GIB == 0:
+        return f"{nbytes / GIB:g}g"
+    return f"{nbytes // MIB}m" if nbytes % MIB == 0 else f"{nbytes}b"
+
+
+def parse_gb(value: float) -> int:
+    """A RAM level in GB (2^30 bytes, fractions allowed) -> bytes, rounded to whole MiB so the
+    limit the kernel reads back equals the request (v1 rounds to pages)."""
+    return max(1, round(value * 1024)) * MIB
 
 
 def config_key(r: dict) -> tuple:

@@ -75,5 +75,9 @@ def cell_files(results: Path) -> list[Path]:
     return [p for p in sorted(Path(results).rglob("*.json")) if CELL_NAME.match(p.name)]
 
 
+def read(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
 def read_all(results: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in cell_files(results)]

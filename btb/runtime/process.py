@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from btb.runtime.base import Endpoint
+from btb.runtime.cgroup import MemoryCgroup
 
 
 class StartFailed(Exception):
@@ -51,7 +52,8 @@ class ProcessServer:
     proc: subprocess.Popen
     endpoint: Endpoint
     log: Path
-    cgroup: Path | None = None
+    memory: MemoryCgroup | None = None  # removed by stop(), once the processes are gone
+    info: dict = field(default_factory=dict)
     on_stop: Callable[[], None] | None = None  # e.g. `pg_ctl stop` for a daemonised server
     _stopped: bool = field(default=False, repr=False)
 
@@ -78,18 +80,36 @@ class ProcessServer:
                 self.proc.wait(wait_s)
             except subprocess.TimeoutExpired:
                 continue
+        if self.memory is not None:
+            try:
+                self.memory.remove()
+            except OSError:  # a straggler still attached: leave the empty-ish cgroup behind
+                pass
 
 
 def start_process(cmd: list[str], log: Path, endpoint: Endpoint,
                   ready: Callable[[], bool] | None = None, timeout_s: float = 60.0,
                   env: dict | None = None, preexec_fn: Callable[[], None] | None = None,
-                  cwd: Path | None = None) -> ProcessServer:
-    """Start `cmd` in a new process group, wait until `ready()` (default: port open)."""
+                  cwd: Path | None = None, cgroup: MemoryCgroup | None = None) -> ProcessServer:
+    """Start `cmd` in a new process group, wait until `ready()` (default: port open).
+
+    With `cgroup`, the child joins it before `preexec_fn` (which may drop root) and before exec,
+    so the server and every process it forks are charged to and limited by that cgroup."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    pre = preexec_fn
+    if cgroup is not None:
+        procs = str(cgroup.path / "cgroup.procs")
+
+        def pre() -> None:
+            with open(procs, "w") as f:
+                f.write("0")  # "0" = the writing process itself
+            if preexec_fn is not None:
+                preexec_fn()
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env, preexec_fn=preexec_fn, cwd=cwd)
-    server = ProcessServer(proc, endpoint, log)
+                                start_new_session=True, env=env, preexec_fn=pre, cwd=cwd)
+    server = ProcessServer(proc, endpoint, log, memory=cgroup,
+                           info={"runtime": "local", "binary": str(cmd[0])})
     check = ready or (lambda: port_open(endpoint.host, endpoint.port))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -20,7 +20,7 @@ def test_every_scenario_every_query_ok(tiny_dataset, tmp_path, capsys):
                    "F2", "--root", str(tiny_dataset.parent), "--results", str(res),
                    "--n-warmup", "0", "--n-runs", "1"])
     assert rc == 0
-    files = sorted(res.rglob("*.json"))
+    files = results.cell_files(res)
     assert len(files) == 6 * 13 * 2
     bad = []
     for f in files:

@@ -32,6 +32,9 @@ def test_labels():
     assert an.ram_label(4 * G) == "4g"
     assert an.ram_label(G // 2) == "0.5g"
     assert an.ram_label(int(1.375 * G)) == "1.375g"
+    assert an.ram_label(an.parse_gb(0.1)) == "102m"
+    assert an.ram_label(1331 * an.MIB) == "1331m"
+    assert an.parse_gb(0.5) == G // 2 and an.parse_gb(2) == 2 * G
 
 
 def test_known_inflection():

@@ -124,7 +124,7 @@ def start(spec: ServerSpec) -> Server:
     endpoint = Endpoint("127.0.0.1", port)
     proc = start_process(server_command(server, module, port, data_dir, opts.get("module_args")),
                          data_dir / "falkordb.log", endpoint,
-                         ready=lambda: answers("127.0.0.1", port))
+                         ready=lambda: answers("127.0.0.1", port), cgroup=spec.cgroup)
     try:
         proc.endpoint = Endpoint("127.0.0.1", port, version=module_version("127.0.0.1", port),
                                  extra={"redis_version": redis_version("127.0.0.1", port),

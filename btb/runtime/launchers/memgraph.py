@@ -77,4 +77,4 @@ def start(spec: ServerSpec) -> Server:
                         extra={"binary": str(binary), "data_dir": str(data_dir)})
     cmd = server_command(binary, port, data_dir, spec.options.get("query_timeout_s"),
                          spec.options.get("extra_args"))
-    return start_process(cmd, data_dir / "memgraph.stderr.log", endpoint)
+    return start_process(cmd, data_dir / "memgraph.stderr.log", endpoint, cgroup=spec.cgroup)

@@ -82,4 +82,5 @@ def start(spec: ServerSpec) -> Server:
                                "query_timeout_s": timeout})
     return start_process(server_command(binary, store, port, timeout),
                          spec.data_dir / "oxigraph.log", endpoint,
-                         ready=lambda: answers(endpoint.host, endpoint.port))
+                         ready=lambda: answers(endpoint.host, endpoint.port),
+                         cgroup=spec.cgroup)

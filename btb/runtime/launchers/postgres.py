@@ -212,7 +212,8 @@ def start(spec: ServerSpec) -> Server:
                                    "bindir": str(bindir)})
         server = start_process(cmd, log, endpoint, ready=lambda: _connectable(endpoint),
                                env=_env(pgdata), cwd=pgdata,
-                               preexec_fn=_drop_privileges(user) if user else None)
+                               preexec_fn=_drop_privileges(user) if user else None,
+                               cgroup=spec.cgroup)
     except BaseException:
         if private is not None and new:
             shutil.rmtree(private, ignore_errors=True)
