@@ -22,8 +22,8 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: headless, deterministic
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-from matplotlib.transforms import blended_transform_factory  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
+from matplotlib.transforms import blended_transform_factory, offset_copy  # noqa: E402
 
 from btb.results import analysis  # noqa: E402
 
@@ -122,10 +122,17 @@ def _draw_curve(ax, c: Curve, colors: dict[str, str]) -> None:
             ax.plot([i], [s.p95[i]], "o", markersize=14, mfc="none", mec=col, mew=1.5,
                     gid=f"knee-{s.scenario}-{c.variant}")
         if s.ram_min is not None and s.ram_min in c.levels:
-            ax.plot([c.levels.index(s.ram_min)], [0.0], "^", color=col, markersize=9,
-                    transform=top, clip_on=False, gid=f"ram-min-{s.scenario}-{c.variant}")
+            # side by side when several scenarios share a RAM_min (the data x stays exact)
+            shifted = offset_copy(top, fig=ax.figure, x=7 * (k - (len(c.series) - 1) / 2),
+                                  units="points")
+            ax.plot([c.levels.index(s.ram_min)], [0.0], "^", color=col, markersize=8,
+                    transform=shifted, clip_on=False, gid=f"ram-min-{s.scenario}-{c.variant}")
     if values and max(values) / min(values) > LOG_SPAN:
         ax.set_yscale("log")
+        # ticks at 1-2-5 steps labelled 20, not 2 x 10^1
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_xticks(x, c.levels)
     ax.set_xlim(-0.5, len(x) - 0.5)
     if values:

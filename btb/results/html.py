@@ -24,8 +24,8 @@ def _bytes(n) -> str:
 def _num(v, digits: int = 3) -> str:
     if v is None:
         return "–"
-    if isinstance(v, int) or float(v).is_integer() and abs(v) >= 1000:
-        return f"{int(v):,}"
+    if isinstance(v, int) or abs(v) >= 10 ** digits:
+        return f"{round(v):,}"  # 3,412 rather than 3.41e+03
     return f"{v:.{digits}g}"
 
 
