@@ -12,7 +12,7 @@ from btb.results.load import Loaded
 
 
 def messages(loaded: Loaded, secs: list[sections.Section]) -> list[str]:
-    out = []
+    out = list(loaded.campaigns)
     if len(secs) > 1:
         names = "; ".join(f"{s.dataset['name']} (sha256 {s.sha[:12]}…, {len(s.cells)} cells)"
                           for s in secs)

@@ -46,6 +46,7 @@ class Loaded:
     errors: list[tuple[Path, str]] = field(default_factory=list)  # (file, why it was left out)
     replaced: list[tuple[Path, Path]] = field(default_factory=list)  # (dropped, kept)
     files_seen: int = 0
+    campaigns: list[str] = field(default_factory=list)  # notes on unfinished campaigns
 
     @property
     def results(self) -> list[dict]:
@@ -82,12 +83,43 @@ def read_cell(path: Path) -> tuple[dict | None, str | None]:
     return result, None
 
 
+def campaign_notes(results: Path) -> list[str]:
+    """What a reader must know about campaign directories under `results` (written by
+    btb.bench.campaign): planned cells without a result file, a campaign still running or
+    stopped. Read as plain JSON: the report works on copies fetched from remote hosts."""
+    notes = []
+    for manifest in sorted(Path(results).rglob("manifest.json")):
+        cdir = manifest.parent
+        try:
+            planned = json.loads(manifest.read_text()).get("cells") or []
+        except (OSError, ValueError, AttributeError) as e:
+            notes.append(f"{manifest}: unreadable campaign manifest ({e}); its cells are "
+                         "reported, but whether any is missing is unknown")
+            continue
+        missing = [c for c in planned if not (cdir / f"{c}.json").is_file()]
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more"
+                                              if len(missing) > 8 else "")
+            notes.append(f"campaign {cdir}: {len(missing)} of {len(planned)} planned cells have "
+                         f"no result file yet ({shown}); re-run the same `btb run` to resume")
+        progress = cdir / "progress.json"
+        try:
+            state = json.loads(progress.read_text()).get("state") if progress.is_file() else None
+        except (OSError, ValueError, AttributeError):
+            state = None
+        if state in ("running", "failed"):
+            notes.append(f"campaign {cdir}: progress.json says '{state}'; this report shows the "
+                         "cells finished so far")
+    return notes
+
+
 def load(dirs: list[Path]) -> Loaded:
     """Every valid cell under `dirs`; a missing directory or no cell file at all is a BtbError."""
     if not dirs:
         raise BtbError("no results directory given")
     out = Loaded()
     kept: dict[tuple, Cell] = {}
+    seen: set[Path] = set()  # `btb report res res/c1` must not read res/c1 twice
     for d in dirs:
         d = Path(d)
         if not d.is_dir():
@@ -96,6 +128,8 @@ def load(dirs: list[Path]) -> Loaded:
         if not files:
             raise BtbError(f"no result files (Qnn-small.json / Qnn-large.json) under {d}; "
                            "run `btb run ... --results DIR` first, or check the path")
+        files = [p for p in files if p.resolve() not in seen]
+        seen.update(p.resolve() for p in files)
         out.files_seen += len(files)
         for path in files:
             result, reason = read_cell(path)
@@ -111,6 +145,7 @@ def load(dirs: list[Path]) -> Loaded:
                 out.replaced.append((old.path, path))
             else:
                 out.replaced.append((path, old.path))
+        out.campaigns += campaign_notes(d)
     out.cells = sorted(kept.values(), key=lambda c: c.path.as_posix())
     if not out.cells:
         lines = "\n".join(f"  {p}: {why}" for p, why in out.errors)

@@ -226,3 +226,20 @@ def test_html_is_self_contained(gradient_report):
         assert f'data-figure="{name}"' in page
     assert page.count("<svg") == len(r.figures)
     assert Path(out / "report.html").stat().st_size < 2_000_000
+
+
+def test_unfinished_campaign_and_overlapping_dirs(tmp_path):
+    res = tmp_path / "res"
+    rf.write(res, [rf.cell(1, "Q1"), rf.cell(2, "Q1")])
+    cdir = res / "c1"
+    (cdir / "manifest.json").write_text(json.dumps(
+        {"campaign": "c1", "cells": ["P1/1g/Q1-small", "P1/2g/Q1-small", "P1/4g/Q1-small"]}))
+    (cdir / "progress.json").write_text(json.dumps({"state": "running", "done": 2, "total": 3}))
+    loaded = load.load([res, cdir])  # the same files through two paths count once
+    assert loaded.files_seen == 2 and not loaded.replaced
+    assert any("1 of 3 planned cells have no result file yet (P1/4g/Q1-small)" in n
+               for n in loaded.campaigns)
+    assert any("progress.json says 'running'" in n for n in loaded.campaigns)
+    r = report([res], tmp_path / "o", log=lambda m: None)
+    assert "P1/4g/Q1-small" in r.text
+    assert "P1/4g/Q1-small" in (tmp_path / "o" / "report.html").read_text()
