@@ -123,7 +123,8 @@ def _draw_curve(ax, c: Curve, colors: dict[str, str]) -> None:
                     gid=f"knee-{s.scenario}-{c.variant}")
         if s.ram_min is not None and s.ram_min in c.levels:
             # side by side when several scenarios share a RAM_min (the data x stays exact)
-            shifted = offset_copy(top, fig=ax.figure, x=7 * (k - (len(c.series) - 1) / 2),
+            step = min(7.0, 36.0 / len(c.series))
+            shifted = offset_copy(top, fig=ax.figure, x=step * (k - (len(c.series) - 1) / 2),
                                   units="points")
             ax.plot([c.levels.index(s.ram_min)], [0.0], "^", color=col, markersize=8,
                     transform=shifted, clip_on=False, gid=f"ram-min-{s.scenario}-{c.variant}")
