@@ -127,7 +127,7 @@ def cmd_run(args) -> int:
         args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
         _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout, args.variants,
         args.campaign, ram=args.ram, bisect_gb=args.bisect, threshold=args.threshold,
-        fresh=args.fresh, command=sys.argv, log=lambda m: print(m, flush=True))
+        fresh=args.fresh, command=sys.argv, cold=args.cold, log=lambda m: print(m, flush=True))
     if written:
         print(summary_table(written))
     if any(lv["ram_bytes"] is not None for c in summary["configurations"] for lv in c["levels"]):
@@ -138,6 +138,24 @@ def cmd_run(args) -> int:
           f"{sum(r['status'] == 'ok' for r in written)} ok, {len(bad)} failed, "
           f"{sum(r['status'] == 'skipped' for r in written)} skipped")
     return 0
+
+
+def cmd_doctor(args) -> int:
+    import json
+
+    from btb.workflows import doctor
+
+    checks = doctor.run(args.profile, _root(args.root), Path(args.results))
+    if args.json:
+        print(json.dumps(doctor.as_dicts(checks), indent=2))
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            print(f"{c.name.ljust(width)}  {c.status.upper():4}  {c.detail}")
+        for c in checks:
+            if c.fix and c.status != "ok":
+                print(f"  {c.name}: {c.fix}")
+    return 1 if any(c.status == "fail" for c in checks) else 0
 
 
 def cmd_export(args) -> int:
@@ -182,13 +200,17 @@ def parser() -> argparse.ArgumentParser:
                     help="P1 P2 M1 M2 O1 O2 F1 F2")
     rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
     rp.add_argument("--runtime", default="local", help="local (child processes) or docker")
-    rp.add_argument("--ram", nargs="+", type=float, metavar="GB",
-                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4; "
-                         "each is the engine's memory limit (default: no limit)")
+    rp.add_argument("--ram", nargs="+", metavar="GB",
+                    help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4, or "
+                         "`auto` for powers of two around the profile's size; each is the "
+                         "engines' memory limit (default: no limit)")
     rp.add_argument("--bisect", type=float, metavar="GB",
                     help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
     rp.add_argument("--threshold", type=float, default=1.2,
                     help="RAM_min: p95 at most this times the largest level's (default 1.2)")
+    rp.add_argument("--cold", action="store_true",
+                    help="before each cell restart the engines on their data and drop the page "
+                         "cache (when permitted); the first run is recorded as cold")
     rp.add_argument("--fresh", action="store_true",
                     help="run every cell again (default: resume, skipping finished cells)")
     rp.add_argument("--results", default="results", help="results directory")
@@ -200,6 +222,14 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--seed", type=int, default=DEFAULT_SEED)
     rp.add_argument("--root", help=root_help)
     rp.set_defaults(func=cmd_run)
+
+    dp = sub.add_parser("doctor", help="what this host can do: cgroups, peak reset, engines, "
+                        "docker, disk and RAM for a profile (exit 1 if something fails)")
+    dp.add_argument("--profile", help="also check disk and RAM for this profile")
+    dp.add_argument("--root", help=root_help)
+    dp.add_argument("--results", default="results", help="results directory")
+    dp.add_argument("--json", action="store_true", help="machine-readable output")
+    dp.set_defaults(func=cmd_doctor)
 
     ep = sub.add_parser("export", help="write a scenario's load files (CSV, N-Triples)")
     ep.add_argument("profile", help="dataset profile, e.g. tiny-1d")

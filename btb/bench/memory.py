@@ -69,6 +69,13 @@ class Meter:
         self.limits = {role: _safe(w.group.limit) for role, w in self.watches.items()}
         self.phases: dict[str, dict[str, dict]] = {role: {} for role in servers}
 
+    def rebind(self, servers: dict[str, object]) -> None:
+        """Follow restarted servers (new processes, new cgroups); earlier phases are kept."""
+        self.servers = servers
+        self.watches = {role: _Watch(s.memory) for role, s in servers.items()
+                        if getattr(s, "memory", None) is not None}
+        self.limits = {role: _safe(w.group.limit) for role, w in self.watches.items()}
+
     def begin(self) -> None:
         for w in self.watches.values():
             w.begin()

@@ -14,6 +14,9 @@ engine's name.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import tempfile
 import time
 import traceback
@@ -32,7 +35,7 @@ from btb.errors import BtbError
 from btb.results import store as results
 from btb.results.analysis import DEFAULT_THRESHOLD, next_bisect_level, ram_label
 from btb.results.analysis import summarise as summarise_levels
-from btb.runtime.base import ServerSpec, Unavailable
+from btb.runtime.base import ServerSpec, StartOOM, Unavailable
 from btb.workload import catalog, execution
 from btb.workload.answers import canonical, compare
 
@@ -45,9 +48,11 @@ class Protocol:
     n_runs: int = 5
     timeout_s: float = 60.0
     variants: tuple[str, ...] = ("small", "large")
+    cold: bool = False  # restart the engines (and drop caches when permitted) before each cell
 
     def as_dict(self) -> dict:
-        return {"n_warmup": self.n_warmup, "n_runs": self.n_runs, "timeout_s": self.timeout_s}
+        return {"n_warmup": self.n_warmup, "n_runs": self.n_runs, "timeout_s": self.timeout_s,
+                "cold": self.cold}
 
 
 @dataclass
@@ -157,11 +162,55 @@ def run_scenario(ctx: Context, sc: Scenario, ram_bytes: int | None = None) -> No
     finally:
         if loaded is not None:
             _stop(loaded.servers)
+        _remove_data(base_dir)
 
 
 def _stop(servers: dict) -> None:
     for s in servers.values():
         s.stop()
+
+
+def _remove_data(base_dir: Path) -> None:
+    """Delete a (scenario, level)'s data dirs, and the private dirs they link to (PostgreSQL's
+    when the postgres user cannot traverse base_dir): a campaign must not fill the disk with
+    one copy of the database per level."""
+    for link in [p for p in base_dir.rglob("*") if p.is_symlink()]:
+        target = link.resolve()
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            try:
+                target.parent.rmdir()  # the private dir that held it, when nothing else is left
+            except OSError:
+                pass
+    shutil.rmtree(base_dir, ignore_errors=True)
+
+
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def _drop_caches() -> bool:
+    """sync + drop the page cache: as root, else through `sudo -n` (the btb_host sudoers rule)."""
+    os.sync()
+    try:
+        DROP_CACHES.write_text("3")
+        return True
+    except OSError:
+        pass
+    try:
+        return subprocess.run(["sudo", "-n", "tee", str(DROP_CACHES)], input="3", text=True,
+                              capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _cold_restart(ctx: Context, loaded: Loaded) -> dict:
+    """Restart every server on its data, reconnect, drop caches; returns the `cold` figures."""
+    t0 = time.perf_counter()
+    loaded.servers = {role: ctx.runtime.restart(s) for role, s in loaded.servers.items()}
+    loaded.meter.rebind(loaded.servers)
+    _reconnect(loaded)
+    return {"restart_s": time.perf_counter() - t0, "caches_dropped": _drop_caches(),
+            "ms": None}
 
 
 def _recover(ctx, sc, base_dir, ram_bytes, loaded: Loaded, result: dict):
@@ -196,15 +245,16 @@ def _reconnect(loaded: Loaded) -> None:
 def _start(ctx: Context, name: str, base_dir: Path, ram_bytes: int | None):
     # the query timeout also goes to the server, for engines that enforce one server-side
     # (oxigraph --timeout-s, memgraph); the others ignore the option
-    server = ctx.runtime.start(ServerSpec(name, base_dir / name, ram_bytes,
-                                          {"query_timeout_s": ctx.protocol.timeout_s}))
+    options = {"query_timeout_s": ctx.protocol.timeout_s}
+    if ctx.protocol.cold:
+        options["keep_data"] = True  # a cold restart starts again from the loaded data
+    return ctx.runtime.start(ServerSpec(name, base_dir / name, ram_bytes, options))
+
+
+def _connect(name: str, server):
     engine = registry.create(name)
-    try:
-        engine.connect(server.endpoint)
-    except BaseException:
-        server.stop()
-        raise
-    return server, engine
+    engine.connect(server.endpoint)
+    return engine
 
 
 def _load_one(ctx: Context, engine, layout: str) -> dict:
@@ -223,14 +273,18 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
     """(Loaded, None) or (None, failure) where failure holds the status every cell gets."""
     servers, load, meter = {}, {}, None
     try:
-        server, engine = _start(ctx, sc.engine, base_dir, ram_bytes)
-        servers["structure"] = server
-        ts_engine = None
+        server = servers["structure"] = _start(ctx, sc.engine, base_dir, ram_bytes)
         if sc.hybrid:
-            servers["timeseries"], ts_engine = _start(ctx, sc.ts_engine, base_dir, ram_bytes)
+            servers["timeseries"] = _start(ctx, sc.ts_engine, base_dir, ram_bytes)
+        # the load phase starts with the first session: a server too small even for that is
+        # killed here, and its cgroup's OOM counter must see it
         meter = Meter(servers, ram_bytes)
         meter.begin()
+        ts_engine = None
         try:
+            engine = _connect(sc.engine, server)
+            if sc.hybrid:
+                ts_engine = _connect(sc.ts_engine, servers["timeseries"])
             load["structure"] = _load_one(ctx, engine, sc.name)
             if ts_engine is not None:
                 load["timeseries"] = _load_one(ctx, ts_engine, "TS")
@@ -252,7 +306,7 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
         return None, {"status": "skipped", "reason": str(e), "load": None, "memory": None}
     except Exception as e:  # noqa: BLE001 - any load failure is recorded, never fatal
         memory = meter.report() if meter is not None else None
-        oom = meter is not None and any(
+        oom = isinstance(e, StartOOM) or meter is not None and any(
             (ph.get("load") or {}).get("oom_kills") for ph in memory.values())
         _stop(servers)
         detail = "".join(traceback.format_exception_only(type(e), e)).strip()
@@ -291,9 +345,18 @@ def _run_cell(ctx: Context, sc: Scenario, ram_bytes, loaded: Loaded, qid: str,
     answer = {"checked": True, "matches_reference": None, "rows": None,
               "reference_rows": len(expected), "diff": None}
     status, reason, extra = "ok", None, {}
+    cold = None
+    try:
+        if ctx.protocol.cold:
+            cold = _cold_restart(ctx, loaded)
+    except Exception as e:  # noqa: BLE001 - a server that does not come back is this cell's crash
+        return _write(ctx, sc, ram_bytes, qid, variant, "crashed", f"cold restart failed: {e}",
+                      p.mode, answer, started=started, **common)
     loaded.meter.begin()
     try:
-        out, _ = once()
+        out, first_ms = once()
+        if cold is not None:
+            cold["ms"] = first_ms
         rows = canonical(out.rows)
         answer["rows"] = len(rows)
         answer["diff"] = compare(expected, rows)
@@ -328,6 +391,8 @@ def _run_cell(ctx: Context, sc: Scenario, ram_bytes, loaded: Loaded, qid: str,
         status, reason = "oom", f"{kills} OOM kill(s) in the engine's cgroup; client saw: " + (
             reason or "an answer")
         extra = {}
+    if cold is not None and status == "ok":
+        extra["cold"] = cold
     return _write(ctx, sc, ram_bytes, qid, variant, status, reason, p.mode, answer,
                   started=started, memory=loaded.meter.report(), **common, **extra)
 

@@ -46,8 +46,11 @@ def statistics(r: dict) -> list[tuple[str, float | None, str]]:
             out.append((f"answer_{k}", answer[k], "rows"))
     for part, ms in sorted((r.get("split_ms") or {}).items()):
         out.append((f"split_{part}_ms", ms, "ms"))
-    if r.get("cold_ms") is not None:
-        out.append(("cold_ms", r["cold_ms"], "ms"))
+    cold = r.get("cold") or {}  # --cold: first run after an engine restart (+ dropped caches)
+    if cold.get("ms") is not None:
+        out.append(("cold_ms", cold["ms"], "ms"))
+    if cold.get("restart_s") is not None:
+        out.append(("cold_restart_s", cold["restart_s"], "s"))
     load = r.get("load") or {}
     for role in ("structure", "timeseries"):
         part = load.get(role)

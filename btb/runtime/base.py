@@ -22,6 +22,10 @@ class Unavailable(Exception):
     """The engine cannot run with this runtime here; the message says how to install it."""
 
 
+class StartOOM(Exception):
+    """The server was OOM-killed before it was ready: its RAM level is too small to start it."""
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     engine: str  # registry name: postgres, oxigraph, falkordb, memgraph

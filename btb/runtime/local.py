@@ -24,7 +24,7 @@ from pathlib import Path
 
 from btb.errors import BtbError, unknown_name
 from btb.runtime import cgroup as cg
-from btb.runtime.base import Server, ServerSpec
+from btb.runtime.base import Server, ServerSpec, StartOOM
 
 LAUNCHERS = ("postgres", "oxigraph", "falkordb", "memgraph")
 PARENT_ENV = "BTB_CGROUP_PARENT"
@@ -71,13 +71,25 @@ class LocalRuntime:
         group = self._cgroup(spec)
         try:
             server = launcher.start(dataclasses.replace(spec, cgroup=group))
-        except BaseException:
-            if group is not None:
-                group.remove()
+        except BaseException as e:
+            if group is None:
+                raise
+            kills = group.oom_kills()
+            group.remove()
+            if kills and isinstance(e, Exception):
+                raise StartOOM(f"{spec.engine} was OOM-killed {kills} time(s) while starting "
+                               f"under a {spec.ram_bytes}-byte limit: {e}") from e
             raise
         if group is not None and server.memory is None:  # launcher ignored it: don't leak it
             group.remove()
+        server.spec = spec
         return server
+
+    def restart(self, server: Server) -> Server:
+        """Stop and start again on the same data (cold runs; the server must have been started
+        with options["keep_data"]). A new process gets a new cgroup with the same limit."""
+        server.stop()
+        return self.start(server.spec)
 
     def _cgroup(self, spec: ServerSpec) -> cg.MemoryCgroup | None:
         found = cgroup_parent()

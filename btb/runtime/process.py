@@ -54,6 +54,7 @@ class ProcessServer:
     log: Path
     memory: MemoryCgroup | None = None  # removed by stop(), once the processes are gone
     info: dict = field(default_factory=dict)
+    spec: object | None = None  # the ServerSpec it was started from (set by the runtime)
     on_stop: Callable[[], None] | None = None  # e.g. `pg_ctl stop` for a daemonised server
     _stopped: bool = field(default=False, repr=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -39,6 +40,44 @@ def _check_results_dir(path: Path) -> None:
         raise BtbError(f"results directory {path} is not writable: {e.strerror}") from None
 
 
+# PostgreSQL P1 on small-2d took ~87 B per reading with indexes (243 MB for 2.78 M): the largest
+# store, so the size every RAM gradient has to bracket
+BYTES_PER_ROW_LOADED = 90
+
+
+def auto_levels(rows: int, host_bytes: int | None, log=print) -> list[float]:
+    """`--ram auto`: powers of two GB from ~1/8 of the largest loaded store (where engines
+    should fail or slow down) to ~1.5x it (everything cached), at least 0.125 GB, at most 6
+    levels, capped at the host's memory."""
+    store = max(rows * BYTES_PER_ROW_LOADED, 1) / 2**30
+    low = 2.0 ** max(-3, math.floor(math.log2(store / 8)))
+    high = max(2 * low, 2.0 ** math.ceil(math.log2(store * 1.5)))
+    levels = [low * 2**i for i in range(int(math.log2(high / low)) + 1)][-6:]
+    if host_bytes:
+        dropped = [lv for lv in levels if lv * 2**30 > host_bytes]
+        if dropped:
+            log(f"--ram auto: dropping {', '.join(f'{d:g}' for d in dropped)} GB, above this "
+                f"host's {host_bytes / 2**30:.1f} GB")
+        levels = [lv for lv in levels if lv * 2**30 <= host_bytes] or levels[:1]
+    return levels
+
+
+def parse_ram(values: list[str] | None) -> list[float] | str | None:
+    """--ram values: numbers in GB, or the single word `auto`."""
+    if not values:
+        return None
+    if values == ["auto"]:
+        return "auto"
+    out = []
+    for v in values:
+        try:
+            out.append(float(v))
+        except ValueError:
+            raise BtbError(f"--ram {v!r}: expected RAM levels in GB (e.g. --ram 0.5 1 2) or "
+                           f"--ram auto (levels from the profile's size)") from None
+    return out
+
+
 def ram_levels(values: list[float] | None, host_bytes: int | None) -> list[int | None]:
     """--ram in GB (fractions allowed) -> sorted distinct byte levels; none given = unlimited."""
     if not values:
@@ -58,9 +97,9 @@ def ram_levels(values: list[float] | None, host_bytes: int | None) -> list[int |
 def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, results: Path,
         root: Path, seed: int = DEFAULT_SEED, n_warmup: int = 2, n_runs: int = 5,
         timeout_s: float = 60.0, variants: list[str] | None = None, campaign: str | None = None,
-        ram: list[float] | None = None, bisect_gb: float | None = None,
+        ram: list[str] | None = None, bisect_gb: float | None = None,
         threshold: float = DEFAULT_THRESHOLD, fresh: bool = False, command: list[str] | None = None,
-        log=print) -> tuple[list[dict], dict]:
+        cold: bool = False, log=print) -> tuple[list[dict], dict]:
     """Returns (cells written by this invocation, campaign summary)."""
     prof = get_profile(profile)
     chosen = get_scenarios(scenarios)
@@ -77,18 +116,29 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         raise BtbError(f"--threshold {threshold:g}: must be >= 1 (p95 ratio to the largest level)")
     if bisect_gb is not None and not bisect_gb > 0:
         raise BtbError(f"--bisect {bisect_gb:g}: the resolution must be > 0 GB, e.g. 0.25")
-    levels = ram_levels(ram, provenance.host()["ram_bytes"])
+    host_ram = provenance.host()["ram_bytes"]
+    ram = parse_ram(ram)
+    if ram == "auto":
+        from btb.dataset.estimate import estimate
+
+        ram = auto_levels(estimate(prof, seed).rows, host_ram, log)
+        log(f"--ram auto for {prof.name}: {' '.join(f'{lv:g}' for lv in ram)} GB")
+    levels = ram_levels(ram, host_ram)
     if bisect_gb is not None and len(levels) < 2:
         raise BtbError("--bisect needs at least two --ram levels to narrow RAM_min between")
     factory, check = RUNTIMES[runtime]
     check(levels)
+    if cold and not hasattr(factory, "restart"):
+        raise BtbError(f"--cold: the {runtime} runtime cannot restart a server on its data; "
+                       f"cold runs work with: "
+                       f"{', '.join(n for n, (f, _) in RUNTIMES.items() if hasattr(f, 'restart'))}")
     _check_results_dir(Path(results))
     name, ds, fp = open_verified(prof, seed, root)
     params = json.loads((ds / "params.json").read_text())
     ctx = Context(dataset=ds, dataset_name=name, fingerprint=fp, params=params,
                   reference={}, queries=qids, runtime=factory(), results=Path(results),
                   campaign=campaign or prof.name,
-                  protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants)), log=log)
+                  protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants), cold), log=log)
     # refuse a mismatching campaign before the minutes of reference answers
     ctx.state = Campaign(ctx.results, ctx.campaign, ctx.identity(), fresh=fresh, log=log)
     log(f"dataset {name} verified ({fp['dataset_sha256'][:12]}); computing reference answers")

@@ -29,6 +29,12 @@ def _run(capsys, root, tmp_path, *extra):
     (["--scenarios", "P1", "--runtime", "kubernetes"], "unknown runtime 'kubernetes'"),
     (["--scenarios", "P1", "--variants", "huge"], "unknown variant 'huge'"),
     (["--scenarios", "P1", "--n-runs", "0"], "--n-runs must be >= 1"),
+    (["--scenarios", "P1", "--ram", "0"], "--ram 0: a RAM level must be > 0 GB"),
+    (["--scenarios", "P1", "--ram", "1", "-0.5"], "--ram -0.5: a RAM level must be > 0 GB"),
+    (["--scenarios", "P1", "--ram", "100000"], "--ram 100000: above this host's memory"),
+    (["--scenarios", "P1", "--ram", "1", "--bisect", "0.25"], "--bisect needs at least two"),
+    (["--scenarios", "P1", "--ram", "1", "2", "--bisect", "0"], "--bisect 0: the resolution"),
+    (["--scenarios", "P1", "--threshold", "0.9"], "--threshold 0.9: must be >= 1"),
 ])
 def test_bad_names_are_refused(capsys, root, tmp_path, extra, needle):
     rc, err = _run(capsys, root, tmp_path, *extra)
@@ -63,3 +69,29 @@ def test_dataset_failing_verify_is_refused(capsys, tiny_dataset, tmp_path):
                    "--results", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert rc == 2 and part.name in err
+
+
+def test_ram_not_a_number_is_refused(capsys, root, tmp_path):
+    rc, err = _run(capsys, root, tmp_path, "--scenarios", "P1", "--ram", "1", "lots")
+    assert rc == 2 and "--ram 'lots': expected RAM levels in GB" in err and "--ram auto" in err
+
+
+def test_auto_levels_bracket_the_largest_store():
+    from btb.workflows.run import auto_levels
+
+    quiet = []
+    assert auto_levels(56_648, 24 << 30, quiet.append) == [0.125, 0.25]  # tiny-1d
+    assert auto_levels(2_778_571, 24 << 30, quiet.append) == [0.125, 0.25, 0.5]  # small-2d
+    assert auto_levels(30_000_000, 24 << 30, quiet.append) == [0.25, 0.5, 1, 2, 4]
+    assert auto_levels(346_000_000, 24 << 30, quiet.append) == [2, 4, 8, 16]
+    assert quiet == ["--ram auto: dropping 32, 64 GB, above this host's 24.0 GB"]
+    assert auto_levels(346_000_000, None, quiet.append) == [2, 4, 8, 16, 32, 64]
+
+
+def test_limits_the_local_runtime_cannot_enforce_are_refused(capsys, root, tmp_path,
+                                                             monkeypatch):
+    # a hierarchy we cannot write (non-root without delegation) must not run "limited" cells
+    monkeypatch.setattr("btb.runtime.local.cgroup_parent", lambda: None)
+    rc, err = _run(capsys, root, tmp_path, "--scenarios", "P1", "--ram", "1")
+    assert rc == 2 and "local runtime cannot enforce memory limits here" in err
+    assert "--runtime docker" in err

