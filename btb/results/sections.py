@@ -115,8 +115,10 @@ def _matrix_cell(entries: list[dict]) -> dict:
         r = e["result"]
         if r["status"] == "ok":
             texts.append(_fmt_ms(r["stats"]["p95"]))
+            cold = (r.get("cold") or {}).get("ms")
             titles.append(f"{e['host']}: p95 {r['stats']['p95']:.4g} ms, "
-                          f"cv {r['stats'].get('cv', 0):.2f}")
+                          f"cv {r['stats'].get('cv', 0):.2f}"
+                          + (f", cold run {cold:.4g} ms" if cold is not None else ""))
             if r.get("unstable"):
                 cls = "unstable" if cls == "ok" else cls
         else:

@@ -14,7 +14,7 @@ import pytest
 
 from btb import cli
 from btb.errors import BtbError
-from btb.results import figures, load, sections, tidy
+from btb.results import figures, load, sections, store, tidy
 from btb.workflows.report import report
 from tests.unit import result_factory as rf
 
@@ -243,3 +243,17 @@ def test_unfinished_campaign_and_overlapping_dirs(tmp_path):
     r = report([res], tmp_path / "o", log=lambda m: None)
     assert "P1/4g/Q1-small" in r.text
     assert "P1/4g/Q1-small" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_tidy_statistics_of_hybrid_and_cold_cells():
+    r = rf.cell(1, "Q9", scenario="O2")
+    r["split_ms"] = {"graph": 1.0, "transfer": 0.5, "timeseries": 2.0, "client": 0.1}
+    r["cold"] = {"ms": 40.0, "restart_s": 1.5, "caches_dropped": True}
+    r["protocol"]["cold"] = True
+    store.validate(r)
+    got = {k: (v, u) for k, v, u in tidy.statistics(r)}
+    assert got["split_graph_ms"] == (1.0, "ms") and got["cold_ms"] == (40.0, "ms")
+    assert got["cold_restart_s"] == (1.5, "s")
+    failed = rf.cell(1, "Q9", "timeout", scenario="O2")
+    got = {k: v for k, v, _ in tidy.statistics(failed)}
+    assert all(got[s] is None for s in tidy.LATENCY_STATS)
