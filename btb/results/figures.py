@@ -204,6 +204,7 @@ def load_figure(loads: list[dict]) -> Figure | None:
                         color="#c00", fontsize=7)
     ax.set_yticks(ys, names, fontsize=7)
     ax.invert_yaxis()
+    ax.margins(x=0.08)
     ax.set_xlabel("load time (s)")
     ax.set_title("Load time per scenario and RAM level")
     ax.legend(fontsize=8)
@@ -212,28 +213,38 @@ def load_figure(loads: list[dict]) -> Figure | None:
 
 
 def memory_figure(mem: list[dict]) -> Figure | None:
-    """Anon vs page cache (file) at the load peak and the highest query peak, per scenario/level."""
+    """Anon vs page cache (file) at the load peak and the highest query peak, per scenario/level.
+    The axis fits the usage, not the limit: a 35 MiB engine under a 16 GiB limit would otherwise
+    be an invisible sliver; a limit beyond the axis is written at the right edge instead."""
     rows = [m for m in mem if any(m[k] is not None for k in
                                   ("load_anon", "load_file", "query_anon", "query_file"))]
     if not rows:
         return None
+    used = max(max((m[f"{p}_anon"] or 0) + (m[f"{p}_file"] or 0), m[f"{p}_peak"] or 0)
+               for m in rows for p in ("load", "query"))
+    unit, div = ("GiB", GIB) if used >= GIB else ("MiB", 1 << 20)
+    right = used / div * 1.25 or 1.0
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(rows) + 1.3), layout="constrained")
-    gib = GIB
+    right_edge = blended_transform_factory(ax.transAxes, ax.transData)
     for i, m in enumerate(rows):
         for j, phase in enumerate(("load", "query")):
             y = i + (j - 0.5) * 0.38
-            anon, file = (m[f"{phase}_anon"] or 0) / gib, (m[f"{phase}_file"] or 0) / gib
-            ax.barh(y, anon, height=0.36, color="#4c72b0" if j == 0 else "#55a868")
-            ax.barh(y, file, left=anon, height=0.36, color="#4c72b0" if j == 0 else "#55a868",
-                    alpha=0.35, hatch="//")
+            color = "#4c72b0" if j == 0 else "#55a868"
+            anon, file = (m[f"{phase}_anon"] or 0) / div, (m[f"{phase}_file"] or 0) / div
+            ax.barh(y, anon, height=0.36, color=color)
+            ax.barh(y, file, left=anon, height=0.36, color=color, alpha=0.35, hatch="//")
             if m[f"{phase}_peak"]:
-                ax.plot([m[f"{phase}_peak"] / gib], [y], "|", color="k", markersize=10)
-        if m["limit"]:
-            ax.plot([m["limit"] / gib], [i], "d", color="#c44e52", markersize=6)
+                ax.plot([m[f"{phase}_peak"] / div], [y], "|", color="k", markersize=10)
+        if m["limit"] and m["limit"] / div <= right:
+            ax.plot([m["limit"] / div], [i], "d", color="#c44e52", markersize=6)
+        elif m["limit"]:
+            ax.annotate(f"limit {m['limit'] / GIB:g} GiB →", (0.99, i), xycoords=right_edge,
+                        ha="right", va="center", fontsize=7, color="#c44e52")
+    ax.set_xlim(0, right)
     ax.set_yticks(range(len(rows)), [f"{m['scenario']} {m['role']} @ {m['ram']}" for m in rows],
                   fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("GB (2^30 bytes)")
+    ax.set_xlabel(unit)
     ax.set_title("Memory: load (blue) and query (green) phases; solid anon, hatched page cache;"
                  "\n| peak, diamond: limit", fontsize=9)
     ax.grid(True, axis="x", alpha=0.3)
