@@ -17,7 +17,7 @@ from pathlib import Path
 
 from btb.dataset.fsutil import fsync_tree
 from btb.errors import BtbError
-from btb.results import analysis, assemble, html, load, sections, tidy
+from btb.results import analysis, load, sections, tidy
 
 OUTPUTS = ("results.csv", "results.parquet", "report.html")  # report.html last: it links the rest
 
@@ -60,6 +60,11 @@ def report(dirs: list[Path], out: Path, threshold: float = analysis.DEFAULT_THRE
     if threshold < 1:
         raise BtbError(f"--threshold must be >= 1 (a ratio to the p95 at the largest RAM level), "
                        f"got {threshold}")
+    try:  # the optional `report` extra; `btb run` on a campaign host does not need it
+        from btb.results import assemble, html
+    except ImportError as e:
+        raise BtbError(f"btb report needs the 'report' extra ({e.name} is missing): "
+                       "pip install 'btb[report]' (matplotlib, jinja2)") from None
     t0 = time.perf_counter()
     loaded = load.load([Path(d) for d in dirs])
     log(f"read {loaded.files_seen} result files: {len(loaded.cells)} valid, "
@@ -70,6 +75,8 @@ def report(dirs: list[Path], out: Path, threshold: float = analysis.DEFAULT_THRE
     try:
         figdir = tmp / "figures"
         figdir.mkdir()
+        log(f"drawing figures and tables for {len(secs)} dataset(s), "
+            f"{sum(len(s.cells) for s in secs)} cells")
         ctx = assemble.context(loaded, secs, figdir, threshold, [str(d) for d in dirs])
         table = tidy.table(loaded.cells)
         tidy.write_csv(table, tmp / "results.csv")

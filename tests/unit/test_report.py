@@ -257,3 +257,17 @@ def test_tidy_statistics_of_hybrid_and_cold_cells():
     failed = rf.cell(1, "Q9", "timeout", scenario="O2")
     got = {k: v for k, v, _ in tidy.statistics(failed)}
     assert all(got[s] is None for s in tidy.LATENCY_STATS)
+
+
+def test_missing_report_extra_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    import btb.results
+
+    rf.write(tmp_path / "r", [rf.cell(1, "Q1")])
+    for mod in ("assemble", "html", "figures"):
+        monkeypatch.delitem(sys.modules, f"btb.results.{mod}", raising=False)
+        monkeypatch.delattr(btb.results, mod, raising=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(BtbError, match=r"needs the 'report' extra \(matplotlib is missing\)"):
+        report([tmp_path / "r"], tmp_path / "o")
