@@ -199,9 +199,9 @@ def load_figure(loads: list[dict]) -> Figure | None:
     ax.barh(ys, st, color="#4c72b0", label="structure")
     ax.barh(ys, ts, left=st, color="#dd8452", label="timeseries (hybrids)")
     for y, ld in zip(ys, loads):
-        if ld["status"] == "load_failed":
-            ax.annotate("load failed", (0, y), xytext=(3, -3), textcoords="offset points",
-                        color="#c00", fontsize=7)
+        if ld["status"] != "loaded":
+            ax.annotate(STATUS_SHORT.get(ld["status"], ld["status"]), (0, y), xytext=(3, -3),
+                        textcoords="offset points", color="#c00", fontsize=7)
     ax.set_yticks(ys, names, fontsize=7)
     ax.invert_yaxis()
     ax.margins(x=0.08)

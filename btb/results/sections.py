@@ -63,7 +63,7 @@ def provenance(cells: list[Cell]) -> dict:
                 engines.add((e["name"], e.get("version") or "unknown", e.get("image") or ""))
         btb.add((p["btb_version"], p.get("git_commit") or "unknown"))
         pr = c.result["protocol"]
-        protocols.add((pr["n_warmup"], pr["n_runs"], pr["timeout_s"]))
+        protocols.add((pr["n_warmup"], pr["n_runs"], pr["timeout_s"], bool(pr.get("cold"))))
     started = min(c.result["started_at"] for c in cells)
     finished = max(c.result["finished_at"] for c in cells)
     return {"campaigns": sorted({c.result["campaign"] for c in cells}),
@@ -142,8 +142,13 @@ def loads(section: Section) -> list[dict]:
         row = {"host": c.host, "multi_host": len(hosts) > 1, "campaign": r["campaign"],
                "scenario": r["scenario"], "engine": r["engine"], "ram": r["ram"],
                "ram_bytes": r.get("ram_bytes"),
-               "status": "load_failed" if r["status"] == "load_failed" else "loaded",
-               "reason": r.get("reason") if r["status"] == "load_failed" else None}
+               "status": "loaded", "reason": None}
+        structure = load.get("structure")
+        loaded_ok = isinstance(structure, dict) and structure.get("seconds") is not None
+        if r["status"] != "ok" and not loaded_ok:
+            # no load figures and a failed cell: the load is what failed (load_failed, or an
+            # oom/crash during it); say which, with the reason
+            row.update(status=r["status"], reason=r.get("reason"))
         for role in ("structure", "timeseries"):
             part = load.get(role) if isinstance(load.get(role), dict) else {}
             rows_loaded = sum(v for v in (part.get("counts") or {}).values()

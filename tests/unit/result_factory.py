@@ -58,6 +58,8 @@ def cell(ram_gb: float | None, query: str, status: str = "ok", p95: float = 10.0
         r["reason"] = reason or f"constructed {status}"
         if status in ("oom", "load_failed", "crashed", "skipped"):
             r["answer"] = None
+        if status in ("load_failed", "skipped"):
+            r["load"] = None  # nothing was loaded
         if status == "wrong_answer":
             r["answer"]["matches_reference"] = False
             r["answer"]["diff"] = "row 1 differs"

@@ -271,3 +271,17 @@ def test_missing_report_extra_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(BtbError, match=r"needs the 'report' extra \(matplotlib is missing\)"):
         report([tmp_path / "r"], tmp_path / "o")
+
+
+def test_load_table_shows_failed_loads_with_their_reason():
+    cells = load.cells_of([rf.cell(1, "Q1", "load_failed", reason="COPY failed: out of memory"),
+                           rf.cell(1, "Q2", "load_failed", reason="COPY failed: out of memory"),
+                           rf.cell(2, "Q1"), rf.cell(2, "Q2", "oom")])
+    [sec] = sections.split_by_dataset(cells, 1.2)
+    rows = {r["ram"]: r for r in sections.loads(sec)}
+    assert (rows["1g"]["status"], rows["1g"]["reason"]) == ("load_failed",
+                                                            "COPY failed: out of memory")
+    assert rows["1g"]["structure_s"] is None
+    # an OOM in a query after a good load is not a load failure
+    assert rows["2g"]["status"] == "loaded" and rows["2g"]["structure_s"] == 1.5
+    assert rows["2g"]["structure_rate"] == pytest.approx(300 / 1.5)
