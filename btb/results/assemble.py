@@ -35,10 +35,12 @@ def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
     loads = sections.loads(s)
     mem = sections.memory(s)
     answers = sections.answers(s)
+    splits = sections.splits(s)
     extra = {}
     for key, fig in (("efficiency_fig", figures.efficiency_figure(s.summaries)),
                      ("load_fig", figures.load_figure(loads)),
-                     ("memory_fig", figures.memory_figure(mem))):
+                     ("memory_fig", figures.memory_figure(mem)),
+                     ("split_fig", figures.split_figure(splits))):
         name = f"{s.slug}-{key.removesuffix('_fig')}"
         extra[key] = None if fig is None else {"name": name,
                                                "svg": figures.save(fig, figdir, name)}
@@ -47,7 +49,7 @@ def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
     return {"slug": s.slug, "sha": s.sha, "dataset": s.dataset, "cells": len(s.cells),
             "prov": sections.provenance(s.cells), "levels": levels, "summaries": summaries,
             "matrices": sections.matrices(s, levels), "curve_figs": curve_figs,
-            "loads": loads, "memory": mem, "answers": answers,
+            "loads": loads, "memory": mem, "answers": answers, "splits": splits,
             "answer_counts": {"match": sum(a["matches"] is True for a in answers),
                               "mismatch": sum(a["matches"] is False for a in answers),
                               "unchecked": sum(a["matches"] is None for a in answers)},
@@ -70,7 +72,8 @@ def figure_names(ctx: dict) -> list[str]:
     out = []
     for s in ctx["sections"]:
         out += [f["name"] for f in s["curve_figs"]]
-        out += [s[k]["name"] for k in ("efficiency_fig", "load_fig", "memory_fig") if s[k]]
+        out += [s[k]["name"] for k in ("efficiency_fig", "load_fig", "memory_fig", "split_fig")
+                if s[k]]
     return out
 
 

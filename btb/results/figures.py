@@ -251,6 +251,37 @@ def memory_figure(mem: list[dict]) -> Figure | None:
     return fig
 
 
+SPLIT_COLORS = {"graph": "#4c72b0", "transfer": "#c44e52", "timeseries": "#dd8452",
+                "client": "#8172b3"}
+
+
+def split_figure(rows: list[dict]) -> Figure | None:
+    """Hybrid timing split at each scenario's largest RAM level: where a federated query spends
+    its time (graph part, id transfer, timeseries part, client-side join)."""
+    top: dict[str, float] = {}
+    for r in rows:
+        top[r["scenario"]] = max(top.get(r["scenario"], -1.0), r["ram_order"])
+    rows = [r for r in rows if r["ram_order"] == top[r["scenario"]]]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 0.28 * len(rows) + 1.3), layout="constrained")
+    ys = list(range(len(rows)))
+    left = [0.0] * len(rows)
+    for part, color in SPLIT_COLORS.items():
+        vals = [r[part] or 0.0 for r in rows]
+        ax.barh(ys, vals, left=left, color=color, label=part, height=0.7)
+        left = [a + b for a, b in zip(left, vals)]
+    ax.set_yticks(ys, [f"{r['scenario']} @ {r['ram']} {r['query']}-{r['variant']}" for r in rows],
+                  fontsize=7)
+    ax.invert_yaxis()
+    ax.margins(x=0.05)
+    ax.set_xlabel("mean ms per run")
+    ax.set_title("Hybrid queries: time per part at the largest RAM level")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
 def save(fig: Figure, figdir: Path, name: str) -> str:
     """Write `name`.png and `name`.svg under figdir; return the SVG markup for inline embedding."""
     figdir.mkdir(parents=True, exist_ok=True)

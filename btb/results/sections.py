@@ -198,6 +198,25 @@ def memory(section: Section) -> list[dict]:
     return [rows[k] for k in sorted(rows)]
 
 
+SPLIT_PARTS = ("graph", "transfer", "timeseries", "client")
+
+
+def splits(section: Section) -> list[dict]:
+    """Federated (hybrid) cells: mean ms per part — graph query, id transfer, timeseries query,
+    client-side join — next to the mean total, per scenario, RAM level, query and variant."""
+    out = []
+    for c in section.cells:
+        r = c.result
+        sp = r.get("split_ms")
+        if r["status"] != "ok" or not sp:
+            continue
+        out.append({"scenario": r["scenario"], "ram": r["ram"], "host": c.host,
+                    "ram_order": _order(r.get("ram_bytes") or 0), "query": r["query"],
+                    "variant": r["variant"], "mean": r["stats"]["mean"],
+                    **{p: sp.get(p) for p in SPLIT_PARTS}})
+    return sorted(out, key=_cell_order)
+
+
 def answers(section: Section) -> list[dict]:
     out = []
     for c in section.cells:

@@ -285,3 +285,22 @@ def test_load_table_shows_failed_loads_with_their_reason():
     # an OOM in a query after a good load is not a load failure
     assert rows["2g"]["status"] == "loaded" and rows["2g"]["structure_s"] == 1.5
     assert rows["2g"]["structure_rate"] == pytest.approx(300 / 1.5)
+
+
+def test_hybrid_split_table_and_figure(tmp_path):
+    cells = []
+    for ram in (1, 2):
+        r = rf.cell(ram, "Q9", scenario="O2", p95=4.0)
+        r["split_ms"] = {"graph": 1.0 * ram, "transfer": 0.2, "timeseries": 2.0, "client": 0.1}
+        cells.append(r)
+    cells.append(rf.cell(2, "Q1", scenario="O2"))  # direct: no split
+    rf.write(tmp_path / "r", cells)
+    r = report([tmp_path / "r"], tmp_path / "o", log=lambda m: None)
+    [sec] = sections.split_by_dataset(load.load([tmp_path / "r"]).cells, 1.2)
+    rows = sections.splits(sec)
+    assert [(x["ram"], x["graph"]) for x in rows] == [("1g", 1.0), ("2g", 2.0)]
+    assert "tiny-1d-aaaaaaaa-split" in r.figures
+    fig = figures.split_figure(rows)  # only the largest level is drawn
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["O2 @ 2g Q9-small"]
+    figures.plt.close(fig)
+    assert "Hybrid queries: timing split" in (tmp_path / "o" / "report.html").read_text()
