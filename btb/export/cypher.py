@@ -125,7 +125,7 @@ def node_batches(ds: Path, batch_rows: int = BATCH_ROWS) -> Iterator[NodeBatch]:
     """Nodes then points, one label set (class) at a time, `batch_rows` rows per batch."""
     ancestors = class_ancestors(ds)
     for kind, t, props in _entity_tables(ds):
-        rdf._require(t, f"{kind.lower()}s", ("id", "class"))
+        rdf.require(t, f"{kind.lower()}s", ("id", "class"))
         for cls in sorted(set(t.column("class").to_pylist())):
             labels = labels_of(cls, kind, ancestors)
             for label in labels:
@@ -138,7 +138,7 @@ def node_batches(ds: Path, batch_rows: int = BATCH_ROWS) -> Iterator[NodeBatch]:
 def edge_table(ds: Path) -> pa.Table:
     """Distinct (src, rel, dst) with the kind (Node/Point) of each end, sorted."""
     ds = Path(ds)
-    e = rdf._distinct_edges(ds)
+    e = rdf.distinct_edges(ds)
     point_ids = pq.read_table(ds / "points.parquet", columns=["id"]).column("id")
     node_ids = pq.read_table(ds / "nodes.parquet", columns=["id"]).column("id")
 
@@ -200,8 +200,8 @@ class ArchiveDays:
 
 
 def archive_days(path: Path, day: dt.date) -> ArchiveDays:
-    pid, minutes, val = rdf._read_partition(path, day)
-    starts = rdf._group_starts(pid)
+    pid, minutes, val = rdf.read_partition(path, day)
+    starts = rdf.group_starts(pid)
     offsets = np.append(starts, len(pid)).astype(np.int64)
     if len(pid):
         n = np.diff(offsets)
@@ -261,7 +261,7 @@ def expected_counts(ds: Path, archive: bool) -> dict[str, int]:
     ArchiveDays in a load: counted once here, so such a load fails verification)."""
     ds = Path(ds)
     nodes = sum(pq.read_metadata(ds / f"{n}.parquet").num_rows for n in ("nodes", "points"))
-    rels = rdf._distinct_edges(ds).num_rows
+    rels = rdf.distinct_edges(ds).num_rows
     out = {"nodes": nodes, "relationships": rels}
     if archive:
         days = 0

@@ -191,7 +191,7 @@ def _read(ds: Path, name: str) -> pa.Table:
     return pq.read_table(Path(ds) / f"{name}.parquet")
 
 
-def _require(table: pa.Table, name: str, cols: tuple[str, ...]) -> None:
+def require(table: pa.Table, name: str, cols: tuple[str, ...]) -> None:
     for c in cols:
         if c not in table.column_names:
             raise ValueError(f"{name}.parquet has no column {c!r}")
@@ -201,7 +201,7 @@ def _require(table: pa.Table, name: str, cols: tuple[str, ...]) -> None:
 
 def class_triples(ds: Path) -> bytes:
     t = _read(ds, "classes")
-    _require(t, "classes", ("class",))
+    require(t, "classes", ("class",))
     t = t.filter(pc.is_valid(t.column("parent")))
     sub = _class_iris(t.column("class").combine_chunks())
     sup = _class_iris(t.column("parent").combine_chunks())
@@ -221,7 +221,7 @@ def _entity_lines(t: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
 
 def node_triples(ds: Path) -> bytes:
     t = _read(ds, "nodes")
-    _require(t, "nodes", ("id", "class"))
+    require(t, "nodes", ("id", "class"))
     s, lines = _entity_lines(t)
     if "area_m2" in t.column_names:
         lines.append(_triples(s, _P["area"], _double_literals(t.column("area_m2"))))
@@ -232,7 +232,7 @@ def node_triples(ds: Path) -> bytes:
 
 def point_triples(ds: Path) -> bytes:
     t = _read(ds, "points")
-    _require(t, "points", ("id", "class"))
+    require(t, "points", ("id", "class"))
     s, lines = _entity_lines(t)
     if "unit" in t.column_names:
         lines.append(_triples(s, _P["unit"], _string_literals(t.column("unit").combine_chunks())))
@@ -242,9 +242,9 @@ def point_triples(ds: Path) -> bytes:
     return _to_bytes(_blocks(lines))
 
 
-def _distinct_edges(ds: Path) -> pa.Table:
+def distinct_edges(ds: Path) -> pa.Table:
     t = _read(ds, "edges")
-    _require(t, "edges", ("src", "rel", "dst"))
+    require(t, "edges", ("src", "rel", "dst"))
     bad = set(pc.unique(t.column("rel")).to_pylist()) - set(RELATIONS)
     if bad:
         raise ValueError(f"edges.parquet: unknown relations {sorted(bad)}; valid: {RELATIONS}")
@@ -252,7 +252,7 @@ def _distinct_edges(ds: Path) -> pa.Table:
 
 
 def edge_triples(ds: Path) -> bytes:
-    t = _distinct_edges(ds)
+    t = distinct_edges(ds)
     out = []
     for rel in RELATIONS:
         e = t.filter(pc.equal(t.column("rel"), rel))
@@ -272,7 +272,7 @@ def partition_files(ds: Path) -> list[tuple[dt.date, Path]]:
     return out
 
 
-def _read_partition(path: Path, day: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def read_partition(path: Path, day: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(point_id, minute of day, value), sorted by (point_id, time), checked against `day`."""
     t = pq.read_table(path, columns=["point_id", "time", "value"])
     for c in t.column_names:
@@ -299,7 +299,7 @@ def _sorted(pid: np.ndarray, minutes: np.ndarray) -> bool:
     return bool(np.all(dp >= 0) and np.all((dp > 0) | (np.diff(minutes) >= 0)))
 
 
-def _group_starts(pid: np.ndarray) -> np.ndarray:
+def group_starts(pid: np.ndarray) -> np.ndarray:
     if len(pid) == 0:
         return np.zeros(0, np.int64)
     return np.concatenate([[0], np.flatnonzero(np.diff(pid) != 0) + 1])
@@ -346,8 +346,8 @@ def _archive_chunk(day: dt.date, pid: np.ndarray, mins_s: pa.Array, vals_s: pa.A
 def archive_file_chunks(path: Path, day: dt.date,
                         batch_groups: int = BATCH_GROUPS) -> Iterator[tuple[bytes, int]]:
     """(N-Triples bytes, ArchiveDays in it) for one partition file, `batch_groups` at a time."""
-    pid, minutes, val = _read_partition(path, day)
-    starts = _group_starts(pid)
+    pid, minutes, val = read_partition(path, day)
+    starts = group_starts(pid)
     if not len(starts):
         return
     mins_s = _str(pa.array(minutes, pa.int32()))
@@ -398,7 +398,7 @@ def count_triples(ds: Path, archive: bool) -> dict[str, int]:
     for name, optional in (("nodes", ("building_id", "area_m2", "level")),
                            ("points", ("building_id", "unit", "interval_s"))):
         t = _read(ds, name)
-        _require(t, name, ("id", "class"))
+        require(t, name, ("id", "class"))
         n = 2 * t.num_rows + t.num_rows - t.column("name").null_count  # type, id, label
         for c in optional:
             if c in t.column_names:
@@ -409,7 +409,7 @@ def count_triples(ds: Path, archive: bool) -> dict[str, int]:
     if len(np.unique(all_ids)) != len(all_ids):
         raise ValueError(f"{ds}: ids are not unique across nodes.parquet and points.parquet; "
                          f"IRIs urn:btb:<id> would merge resources")
-    out["edges"] = _distinct_edges(ds).num_rows
+    out["edges"] = distinct_edges(ds).num_rows
     if archive:
         groups = 0
         for _, path in partition_files(ds):
