@@ -204,7 +204,7 @@ def load_figure(loads: list[dict]) -> Figure | None:
                         textcoords="offset points", color="#c00", fontsize=7)
     ax.set_yticks(ys, names, fontsize=7)
     ax.invert_yaxis()
-    ax.margins(x=0.08)
+    ax.set_xlim(0, max(a + b for a, b in zip(st, ts)) * 1.06 or 1.0)  # sticky bar edges
     ax.set_xlabel("load time (s)")
     ax.set_title("Load time per scenario and RAM level")
     ax.legend(fontsize=8)
@@ -274,7 +274,8 @@ def split_figure(rows: list[dict]) -> Figure | None:
     ax.set_yticks(ys, [f"{r['scenario']} @ {r['ram']} {r['query']}-{r['variant']}" for r in rows],
                   fontsize=7)
     ax.invert_yaxis()
-    ax.margins(x=0.05)
+    # explicit: the stacked bars' base edges are "sticky" and would stop autoscale margins
+    ax.set_xlim(0, max(left) * 1.06 or 1.0)
     ax.set_xlabel("mean ms per run")
     ax.set_title("Hybrid queries: time per part at the largest RAM level")
     ax.legend(fontsize=8, loc="lower right")

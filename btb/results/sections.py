@@ -245,7 +245,8 @@ def problems(section: Section) -> list[dict]:
                         "reason": r.get("reason") or (f"cv {st.get('cv', 0):.2f} over "
                                                       f"{st.get('n', 0)} runs"),
                         "file": c.path.as_posix()})
-    return sorted(out, key=_cell_order)
+    # failures first: a few OOMs must not hide below dozens of noisy-but-ok cells
+    return sorted(out, key=lambda d: (d["status"] == "ok",) + _cell_order(d))
 
 
 def _cell_order(d: dict) -> tuple:
