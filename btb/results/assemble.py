@@ -18,10 +18,40 @@ def messages(loaded: Loaded, secs: list[sections.Section]) -> list[str]:
                           for s in secs)
         out.append(f"These results come from {len(secs)} different datasets: {names}. Each is "
                    "reported in its own section and never compared with another.")
+    for s in secs:
+        hosts: dict[tuple, set] = {}
+        for c in s.cells:
+            r = c.result
+            hosts.setdefault((r["scenario"], r["runtime"], r["ram"], r["query"], r["variant"]),
+                             set()).add(c.host)
+        shared = sorted({k[0] for k, h in hosts.items() if len(h) > 1})
+        if shared:
+            out.append(f"Dataset {s.dataset['name']}: scenario(s) {', '.join(shared)} have the "
+                       "same cells measured on several hosts; the matrices show every host's "
+                       "value, but RAM_min and efficiency pool them (use one host per "
+                       "configuration for a clean RAM_min).")
     for dropped, kept in loaded.replaced:
         out.append(f"{dropped} describes the same cell as {kept} (same dataset, scenario, RAM "
                    "level, query, variant and host); the one finished last is used.")
     return out
+
+
+def efficiency_matrix(summaries: list[dict], levels: list[str]) -> dict:
+    """Scenario × RAM-limited level: queries/s per GB; the RAM_min cell flagged. Empty cells are
+    levels not measured or with a failing cell (no mean over fewer queries)."""
+    limited = [lbl for lbl in levels if lbl != "unlimited"]
+    rows = []
+    for m in summaries:
+        by = {lv["ram"]: lv for lv in m["levels"]}
+        cells = []
+        for lbl in limited:
+            lv = by.get(lbl)
+            eff = lv["efficiency_qps_per_gb"] if lv else None
+            cells.append({"value": eff, "ram_min": lbl == m["ram_min"],
+                          "passed": bool(lv and lv["passed"]), "measured": lv is not None})
+        rows.append({"scenario": m["scenario"], "engine": m["engine"], "ts_engine":
+                     m["ts_engine"], "runtime": m["runtime"], "cells": cells})
+    return {"levels": limited, "rows": rows}
 
 
 def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
@@ -49,6 +79,7 @@ def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
     return {"slug": s.slug, "sha": s.sha, "dataset": s.dataset, "cells": len(s.cells),
             "prov": sections.provenance(s.cells), "levels": levels, "summaries": summaries,
             "matrices": sections.matrices(s, levels), "curve_figs": curve_figs,
+            "efficiency": efficiency_matrix(s.summaries, levels),
             "loads": loads, "memory": mem, "answers": answers, "splits": splits,
             "answer_counts": {"match": sum(a["matches"] is True for a in answers),
                               "mismatch": sum(a["matches"] is False for a in answers),

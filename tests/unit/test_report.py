@@ -14,7 +14,7 @@ import pytest
 
 from btb import cli
 from btb.errors import BtbError
-from btb.results import figures, load, sections, store, tidy
+from btb.results import assemble, figures, load, sections, store, tidy
 from btb.workflows.report import report
 from tests.unit import result_factory as rf
 
@@ -304,3 +304,26 @@ def test_hybrid_split_table_and_figure(tmp_path):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["O2 @ 2g Q9-small"]
     figures.plt.close(fig)
     assert "Hybrid queries: timing split" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_efficiency_matrix_marks_ram_min():
+    [sec] = sections.split_by_dataset(load.cells_of(rf.gradient()), 1.2)
+    em = assemble.efficiency_matrix(sec.summaries, figures.axis_levels(sec.results))
+    assert em["levels"] == ["0.5g", "1g", "2g", "4g"]
+    p1 = next(r for r in em["rows"] if r["scenario"] == "P1")
+    marked = [lbl for lbl, c in zip(em["levels"], p1["cells"]) if c["ram_min"]]
+    assert marked == ["2g"]
+    # 1 / geomean(p95 s) / GB at 2g: p95s 11 and 10.5 ms
+    assert p1["cells"][2]["value"] == pytest.approx(1000 / math.sqrt(11.0 * 10.5) / 2)
+    assert p1["cells"][0]["value"] is None  # an OOM at 0.5g: no efficiency, not a fast zero
+
+
+def test_same_cells_from_several_hosts_are_flagged(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    rf.write(a, [rf.cell(1, "Q1"), rf.cell(2, "Q1")])
+    rf.write(b, [rf.cell(1, "Q1", host="host-b", p95=30.0)])
+    r = report([a, b], tmp_path / "o", log=lambda m: None)
+    assert "scenario(s) P1 have the same cells measured on several hosts" in r.text
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert re.search(r'<td class="ok" title="host-a: p95 10 ms[^"]*\nhost-b: p95 30 ms[^"]*">'
+                     r"10 / 30</td>", page)
