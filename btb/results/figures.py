@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: headless, deterministic
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator  # noqa: E402
 from matplotlib.transforms import blended_transform_factory, offset_copy  # noqa: E402
 
 from btb.results import analysis  # noqa: E402
@@ -177,7 +177,10 @@ def efficiency_figure(summaries: list[dict]) -> Figure | None:
             ax.plot([s["ram_min_bytes"] / analysis.GIB], [s["ram_min_efficiency_qps_per_gb"]],
                     "o", markersize=14, mfc="none", mec=col, gid=f"eff-ram-min-{s['scenario']}")
     ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: analysis.ram_label(int(v * GIB))))
+    # ticks at the measured levels (bisection adds levels such as 1331m between powers of two)
+    sizes = sorted({lv["ram_bytes"] for s in limited for lv in s["levels"] if lv["ram_bytes"]})
+    ax.set_xticks([b / GIB for b in sizes], [analysis.ram_label(b) for b in sizes])
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("RAM limit (GB)")
     ax.set_ylabel("queries/s per GB (1 / geomean p95)")
     ax.set_title("Efficiency per GB allocated (ring: RAM_min; gaps: a failing cell)")
