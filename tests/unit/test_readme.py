@@ -49,3 +49,13 @@ def test_local_runtime_column_matches_launchers():
 def test_memgraph_is_marked_not_run_here():
     cells = _support_rows()["memgraph"]
     assert cells[4].startswith("no") and "BTB_MEMGRAPH_URI" in cells[4]
+
+
+def test_report_section_lists_the_tidy_columns():
+    from btb.results.tidy import COLUMNS, LATENCY_STATS
+
+    section = README.read_text().split("## Report", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in section.splitlines() if line.startswith("| `results.csv`"))
+    listed = row.split("one row per cell × statistic: `", 1)[1].split("`", 1)[0].split()
+    assert listed == list(COLUMNS)
+    assert f"statistics `{' '.join(LATENCY_STATS)}`" in row
