@@ -1,5 +1,6 @@
 """The README's support table stays true: one row per registered engine, the scenarios each
-engine serves, a local runtime exactly where a launcher exists, Memgraph marked not run here."""
+engine serves, a local runtime exactly where a launcher exists, Memgraph marked not run here;
+the Report section lists the tidy table's columns."""
 
 from __future__ import annotations
 
