@@ -327,3 +327,14 @@ def test_same_cells_from_several_hosts_are_flagged(tmp_path):
     page = (tmp_path / "o" / "report.html").read_text()
     assert re.search(r'<td class="ok" title="host-a: p95 10 ms[^"]*\nhost-b: p95 30 ms[^"]*">'
                      r"10 / 30</td>", page)
+
+
+def test_query_inflections_per_query_of_one_configuration():
+    from btb.results import analysis
+
+    p1 = [r for r in rf.gradient() if r["scenario"] == "P1"]
+    assert analysis.query_inflections(p1) == {("Q1", "small"): "2g", ("Q2", "small"): "1g"}
+    # a looser threshold moves Q1's inflection down to 1g (15 <= 1.6 x 10)
+    assert analysis.query_inflections(p1, 1.6)[("Q1", "small")] == "1g"
+    only_unlimited = [rf.cell(None, "Q1")]
+    assert analysis.query_inflections(only_unlimited) == {("Q1", "small"): None}
