@@ -14,6 +14,8 @@ import pytest
 
 from btb import cli
 from btb.results import store, tidy
+from btb.runtime import local
+from tests.conftest import need
 
 pytestmark = [pytest.mark.engines, pytest.mark.slow]
 LEVELS = ("0.25", "1")
@@ -21,6 +23,9 @@ LEVELS = ("0.25", "1")
 
 @pytest.fixture(scope="module")
 def real_report(tiny_dataset, tmp_path_factory):
+    # RAM levels need a memory cgroup per server (root, or a delegated cgroup)
+    need(local.limits_supported() is None,
+         f"memory limits on the local runtime: {local.limits_supported()}")
     tmp = tmp_path_factory.mktemp("real-report")
     res, out = tmp / "results", tmp / "report"
     rc = cli.main(["run", "--profile", "tiny-1d", "--scenarios", "P1", "O1", "F1",
