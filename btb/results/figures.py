@@ -89,7 +89,7 @@ def curves(results: list[dict], summaries: list[dict],
                 i = idx[r["ram"]]
                 s.status[i] = r["status"]
                 if r["status"] == "ok":
-                    s.p95[i] = r["stats"]["p95"]
+                    s.p95[i] = r["stats"].get("p95")  # the schema does not require it
             out[q].setdefault(v, Curve(q, v, levels)).series.append(s)
     order = sorted(out, key=lambda q: int(q[1:]))
     return {q: [out[q][v] for v in ("small", "large") if v in out[q]] for q in order}

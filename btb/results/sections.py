@@ -113,14 +113,17 @@ def _matrix_cell(entries: list[dict]) -> dict:
     texts, titles, cls = [], [], "ok"
     for e in entries:
         r = e["result"]
-        if r["status"] == "ok":
-            texts.append(_fmt_ms(r["stats"]["p95"]))
+        p95 = r["stats"].get("p95") if r["status"] == "ok" else None
+        if p95 is not None:
+            texts.append(_fmt_ms(p95))
             cold = (r.get("cold") or {}).get("ms")
-            titles.append(f"{e['host']}: p95 {r['stats']['p95']:.4g} ms, "
-                          f"cv {r['stats'].get('cv', 0):.2f}"
+            titles.append(f"{e['host']}: p95 {p95:.4g} ms, cv {r['stats'].get('cv', 0):.2f}"
                           + (f", cold run {cold:.4g} ms" if cold is not None else ""))
             if r.get("unstable"):
                 cls = "unstable" if cls == "ok" else cls
+        elif r["status"] == "ok":  # valid, but without a p95: say so rather than guess
+            texts.append("ok, no p95")
+            titles.append(f"{e['host']}: ok but stats has no p95")
         else:
             texts.append(r["status"])
             titles.append(f"{e['host']}: {r['status']}: {r.get('reason') or ''}")
@@ -212,7 +215,7 @@ def splits(section: Section) -> list[dict]:
             continue
         out.append({"scenario": r["scenario"], "ram": r["ram"], "host": c.host,
                     "ram_order": _order(r.get("ram_bytes") or 0), "query": r["query"],
-                    "variant": r["variant"], "mean": r["stats"]["mean"],
+                    "variant": r["variant"], "mean": r["stats"].get("mean"),
                     **{p: sp.get(p) for p in SPLIT_PARTS}})
     return sorted(out, key=_cell_order)
 

@@ -338,3 +338,25 @@ def test_query_inflections_per_query_of_one_configuration():
     assert analysis.query_inflections(p1, 1.6)[("Q1", "small")] == "1g"
     only_unlimited = [rf.cell(None, "Q1")]
     assert analysis.query_inflections(only_unlimited) == {("Q1", "small"): None}
+
+
+def test_minimal_valid_cells_do_not_break_the_report(tmp_path):
+    """Only what the schema requires: no load, memory, host, answer or p95."""
+    cells = []
+    for ram, status in ((1, "ok"), (2, "oom"), (4, "skipped")):
+        r = rf.cell(ram, "Q1", status)
+        for key in ("load", "memory", "answer", "mode", "ts_engine", "ram_bytes", "unstable"):
+            r.pop(key, None)
+        r["provenance"].pop("host")
+        r["provenance"].pop("git_commit")
+        if status == "ok":
+            r["stats"] = {}
+            r["answer"] = {"checked": True, "matches_reference": True, "rows": 1,
+                           "reference_rows": 1}
+        store.validate(r)
+        cells.append(r)
+    rf.write(tmp_path / "r", cells)
+    r = report([tmp_path / "r"], tmp_path / "o", log=lambda m: None)
+    assert r.cells == 3
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "ok, no p95" in page and "No memory figures" in page
