@@ -30,9 +30,12 @@ def messages(loaded: Loaded, secs: list[sections.Section]) -> list[str]:
                        "same cells measured on several hosts; the matrices show every host's "
                        "value, but RAM_min and efficiency pool them (use one host per "
                        "configuration for a clean RAM_min).")
-    for dropped, kept in loaded.replaced:
+    for dropped, kept in loaded.replaced[:5]:
         out.append(f"{dropped} describes the same cell as {kept} (same dataset, scenario, RAM "
                    "level, query, variant and host); the one finished last is used.")
+    if len(loaded.replaced) > 5:  # a whole campaign copied twice: say it once, not 300 times
+        out.append(f"... and {len(loaded.replaced) - 5} more cells found twice; each time the "
+                   "one finished last is used.")
     return out
 
 
