@@ -115,7 +115,9 @@ def _draw_curve(ax, c: Curve, colors: dict[str, str]) -> None:
             ax.plot(failed, [y] * len(failed), "x", color=col, markersize=8, mew=2,
                     transform=top, gid=f"failed-{s.scenario}-{c.variant}", clip_on=False)
             for i in failed:
-                ax.annotate(STATUS_SHORT.get(s.status[i], s.status[i]), (i, y), xytext=(5, -3),
+                last = i == len(c.levels) - 1  # label to the left there, inside the axes
+                ax.annotate(STATUS_SHORT.get(s.status[i], s.status[i]), (i, y),
+                            xytext=(-6 if last else 5, -3), ha="right" if last else "left",
                             textcoords="offset points", xycoords=top, color=col, fontsize=7)
         if s.knee is not None and s.knee in c.levels:
             i = c.levels.index(s.knee)
@@ -147,12 +149,17 @@ def _draw_curve(ax, c: Curve, colors: dict[str, str]) -> None:
 
 def curve_figure(query: str, cs: list[Curve]) -> Figure:
     colors = _colors([s.scenario for c in cs for s in c.series])
-    fig, axes = plt.subplots(1, len(cs), figsize=(5.2 * len(cs), 3.6), squeeze=False,
+    fig, axes = plt.subplots(1, len(cs), figsize=(max(6.4, 5.2 * len(cs)), 4.0), squeeze=False,
                              layout="constrained")
     for ax, c in zip(axes[0], cs):
         _draw_curve(ax, c, colors)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    legend: dict[str, object] = {}  # every scenario, even one measured in one variant only
+    for ax in axes[0]:
+        for h, lbl in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(lbl, h)
+    # below the plots: the title keeps the full width, and 8 scenarios fit in two rows
+    fig.legend(list(legend.values()), list(legend), loc="outside lower center", fontsize=8,
+               ncols=min(4, len(legend)) or 1, frameon=False)
     fig.suptitle(f"{query}: p95 latency vs RAM limit "
                  "(ring: inflection; triangle: RAM_min; x: failed)", fontsize=9)
     return fig
