@@ -199,7 +199,9 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--scenarios", nargs="+", required=True, metavar="S",
                     help="P1 P2 M1 M2 O1 O2 F1 F2")
     rp.add_argument("--queries", nargs="+", default=["Q1-Q13"], help="e.g. Q1-Q13, Q2 Q7")
-    rp.add_argument("--runtime", default="local", help="local (child processes) or docker")
+    rp.add_argument("--runtime", default="local",
+                    help="local (child processes) or docker (containers; images pinned in "
+                         "btb/config/images.py or named by $BTB_IMAGES)")
     rp.add_argument("--ram", nargs="+", metavar="GB",
                     help="RAM levels in GB (2^30 bytes, fractions allowed), e.g. 0.5 1 2 4, or "
                          "`auto` for powers of two around the profile's size; each is the "

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install (scripts/setup.sh), then lint, check the import layering and run pytest.
+# Install (scripts/setup.sh), prepare Docker (scripts/docker.sh), then lint, check the import
+# layering and run pytest.
 # Every check runs even when an earlier one fails; the exit code is non-zero if any failed.
 #
 #   bash scripts/test.sh                      # everything
@@ -8,6 +9,15 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+
+# Docker Engine and the local engine images for the docker-runtime tests (-m docker). Where it
+# cannot be done (no root or apt, no debootstrap mirror, BTB_SKIP_DOCKER=1) the docker tests
+# skip with the reason, and fail instead under CI=true, which must provide them.
+if [[ "${BTB_SKIP_DOCKER:-0}" == "1" ]]; then
+    echo "[test] docker: skipped (BTB_SKIP_DOCKER=1); the docker tests will say why they skip"
+elif ! bash scripts/docker.sh; then
+    echo "[test] docker: not ready (see above); the docker tests will skip (fail under CI=true)"
+fi
 
 failed=()
 

@@ -14,6 +14,8 @@ A *configuration* is (dataset, profile, scenario, runtime); its cells at one RAM
 - **efficiency** = queries per second (1 / geometric-mean p95, in seconds) per GB allocated, over
   the cells that are ok at both this level and the largest one; null when any of them is not ok
   here (a mean over fewer cells would flatter a failing level). GB = 2^30 bytes, as docker's "1g".
+  A hybrid runs two servers, each limited to the level, so it is allocated twice the level: its
+  efficiency divides by that, or hybrids would look twice as frugal as they are.
 - **bisection**: between the last failing level below RAM_min and RAM_min, the next level to try
   is the midpoint, rounded to whole MiB, until the gap is below the requested resolution.
 
@@ -70,6 +72,9 @@ def _p95(r: dict) -> float | None:
 def level_verdict(cells: list[dict], reference: dict, threshold: float) -> tuple[bool, list[str]]:
     """(passes, reasons) for one level's cells against the largest level's cells by (q, v)."""
     reasons = []
+    if not any(r["status"] == "ok" for r in cells):
+        # e.g. every cell skipped (engine not installed): nothing was measured, nothing passes
+        reasons.append("no cell ok at this level")
     for r in sorted(cells, key=_cell):
         q, v = _cell(r)
         ref = reference.get((q, v))
@@ -86,6 +91,11 @@ def level_verdict(cells: list[dict], reference: dict, threshold: float) -> tuple
     return not reasons, reasons
 
 
+def servers_per_level(r: dict) -> int:
+    """Engine servers a scenario runs, each with the RAM level as its own limit."""
+    return 2 if r.get("ts_engine") else 1
+
+
 def _efficiency(cells: list[dict], reference: dict, ram_bytes: int | None) -> tuple:
     """(geomean p95 ms, queries/s per GB) over cells ok at the largest level; None if any fails."""
     by = {_cell(r): r for r in cells}
@@ -96,7 +106,7 @@ def _efficiency(cells: list[dict], reference: dict, ram_bytes: int | None) -> tu
     geo_ms = math.exp(sum(math.log(p) for p in p95s) / len(p95s))
     if ram_bytes is None:
         return geo_ms, None
-    return geo_ms, (1000.0 / geo_ms) / (ram_bytes / GIB)
+    return geo_ms, (1000.0 / geo_ms) / (ram_bytes * servers_per_level(cells[0]) / GIB)
 
 
 def summarise_config(cells: list[dict], threshold: float = DEFAULT_THRESHOLD) -> dict:
@@ -114,7 +124,9 @@ def summarise_config(cells: list[dict], threshold: float = DEFAULT_THRESHOLD) ->
         status_counts: dict[str, int] = defaultdict(int)
         for r in levels[nbytes]:
             status_counts[r["status"]] += 1
-        rows.append({"ram": ram_label(nbytes), "ram_bytes": nbytes, "passed": passed,
+        allocated = None if nbytes is None else nbytes * servers_per_level(levels[nbytes][0])
+        rows.append({"ram": ram_label(nbytes), "ram_bytes": nbytes,
+                     "allocated_bytes": allocated, "passed": passed,
                      "reasons": reasons, "cells": len(levels[nbytes]),
                      "statuses": dict(sorted(status_counts.items())),
                      "geomean_p95_ms": geo, "efficiency_qps_per_gb": eff})

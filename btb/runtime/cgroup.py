@@ -252,6 +252,10 @@ class MemoryCgroup:
                 time.sleep(0.1)
         self.path.rmdir()  # still busy: raise with the kernel's reason
 
+    def close(self) -> None:
+        """Release the descriptor a v2 peak reset keeps open (for cgroups we do not remove)."""
+        self._close_peak_fd()
+
     def _close_peak_fd(self) -> None:
         if self._peak_fd is not None:
             os.close(self._peak_fd)

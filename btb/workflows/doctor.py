@@ -125,6 +125,38 @@ def check_docker() -> Check:
                      "does both)")
 
 
+def check_docker_images() -> list[Check]:
+    """Each engine's image (pinned in btb/config/images.py, or from $BTB_IMAGES) on the engine:
+    the docker runtime never pulls, so a missing one makes that engine's scenarios skipped."""
+    from btb.config.images import load_images
+    from btb.errors import BtbError
+
+    try:
+        images = load_images()
+    except BtbError as e:
+        return [Check("docker images", "fail", str(e), "fix or unset BTB_IMAGES")]
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+    except Exception:  # noqa: BLE001 - check_docker already says the engine is unreachable
+        return []
+    out = []
+    for engine, contract in images.items():
+        try:
+            found = client.images.get(contract.image)
+            out.append(Check(f"image {engine}", "ok", f"{contract.image} ({found.id[:19]})"))
+        except docker.errors.ImageNotFound:
+            out.append(Check(f"image {engine}", "warn",
+                             f"{contract.image} is not on the engine: --runtime docker skips "
+                             f"{engine}", f"docker pull {contract.image}, or where no registry "
+                             f"is reachable: bash scripts/docker.sh and "
+                             f"BTB_IMAGES=docker/local/images.yml"))
+    client.close()
+    return out
+
+
 def check_resources(profile: str | None, root: Path, results: Path) -> list[Check]:
     host = provenance.host()
     out = [Check("host", "ok", f"{host['cores']} cores, "
@@ -158,7 +190,7 @@ def run(profile: str | None, root: Path, results: Path) -> list[Check]:
     if profile is not None:
         get_profile(profile)  # a bad name fails before any probing
     return [*check_cgroups(), check_drop_caches(), *check_engines(), check_docker(),
-            *check_resources(profile, root, results)]
+            *check_docker_images(), *check_resources(profile, root, results)]
 
 
 def as_dicts(checks: list[Check]) -> list[dict]:

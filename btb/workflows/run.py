@@ -15,13 +15,14 @@ from btb.config.profiles import DEFAULT_SEED, get_profile
 from btb.config.scenarios import get_scenarios
 from btb.errors import BtbError, unknown_name
 from btb.results.analysis import DEFAULT_THRESHOLD, parse_gb
-from btb.runtime import local
+from btb.runtime import docker, local
 from btb.workflows.datasets import open_verified
 from btb.workload import catalog
 from btb.workload.reference import Reference
 
 # name -> (factory, check(ram_levels) raising BtbError when the runtime cannot serve them here)
-RUNTIMES = {"local": (local.LocalRuntime, local.check)}
+RUNTIMES = {"local": (local.LocalRuntime, local.check),
+            "docker": (docker.DockerRuntime, docker.check)}
 VARIANTS = ("small", "large")
 
 

@@ -61,6 +61,16 @@ def test_known_inflection():
     assert s["ram_min_efficiency_qps_per_gb"] == v["2g"]["efficiency_qps_per_gb"]
 
 
+def test_hybrids_are_allocated_two_servers_worth():
+    res = levels({1: {"Q1": ("ok", 10.0)}})
+    hybrid = [dict(r, ts_engine="postgres", scenario="F2") for r in res]
+    [pure] = an.summarise(res)
+    [hyb] = an.summarise(hybrid)
+    assert hyb["levels"][0]["allocated_bytes"] == 2 * G == 2 * pure["levels"][0]["allocated_bytes"]
+    assert hyb["levels"][0]["efficiency_qps_per_gb"] == pytest.approx(
+        pure["levels"][0]["efficiency_qps_per_gb"] / 2)
+
+
 def test_threshold_is_configurable():
     res = levels({1: {"Q1": ("ok", 15.0)}, 4: {"Q1": ("ok", 10.0)}})
     assert an.summarise(res)[0]["ram_min"] == "4g"
@@ -89,6 +99,13 @@ def test_statuses_unrelated_to_memory_are_ignored_only_when_also_at_the_top():
     v = {lv["ram"]: lv for lv in s["levels"]}
     assert v["1g"]["reasons"] == ["Q3-small: wrong_answer (not at the largest level)"]
     assert s["ram_min"] == "4g"
+
+
+def test_a_level_with_nothing_measured_does_not_pass():
+    res = levels({1: {"Q1": ("skipped", 0)}, 2: {"Q1": ("skipped", 0)}})
+    [s] = an.summarise(res)
+    assert s["ram_min"] is None
+    assert all(lv["reasons"] == ["no cell ok at this level"] for lv in s["levels"])
 
 
 def test_unlimited_is_reference_but_never_ram_min():

@@ -52,6 +52,17 @@ def test_memgraph_is_marked_not_run_here():
     assert cells[4].startswith("no") and "BTB_MEMGRAPH_URI" in cells[4]
 
 
+def test_docker_runtime_column_matches_pinned_images_and_local_images():
+    """Every docker cell names the image pinned in btb/config/images.py; "yes" exactly where a
+    local image (docker/local/<engine>/Dockerfile) lets the tests run it here."""
+    from btb.config.images import IMAGES
+
+    for name, cells in _support_rows().items():
+        assert f"`{IMAGES[name].image}`" in cells[3], (name, cells[3])
+        local = (README.parent / "docker" / "local" / name / "Dockerfile").is_file()
+        assert cells[3].startswith("yes") == local, name
+
+
 def test_report_section_lists_the_tidy_columns():
     from btb.results.tidy import COLUMNS, LATENCY_STATS
 
