@@ -69,9 +69,17 @@ def provenance(cells: list[Cell]) -> dict:
     return {"campaigns": sorted({c.result["campaign"] for c in cells}),
             "hosts": [{"name": n, **{k: h.get(k) for k in HOST_FIELDS}}
                       for n, h in sorted(hosts.items())],
-            "engines": sorted(engines), "btb": sorted(btb), "protocols": sorted(protocols),
+            "engines": _known_versions(engines), "btb": sorted(btb),
+            "protocols": sorted(protocols),
             "started": started, "finished": finished,
             "statuses": status_counts(c.result for c in cells)}
+
+
+def _known_versions(engines: set[tuple]) -> list[tuple]:
+    """Cells that failed before the engine answered carry no version: list an engine as
+    'unknown' only when no cell of it knows better."""
+    known = {(name, image) for name, version, image in engines if version != "unknown"}
+    return sorted(e for e in engines if e[1] != "unknown" or (e[0], e[2]) not in known)
 
 
 def status_counts(results) -> dict[str, int]:
