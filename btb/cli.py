@@ -180,6 +180,15 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from btb.workflows.report import report
+
+    r = report([Path(d) for d in args.results], Path(args.out), args.threshold,
+               log=lambda m: print(m, flush=True))
+    print(r.text)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="btb", description="BaseType Benchmark: graph vs relational "
                                 "vs RDF engines for building data, RAM as the variable.")
@@ -263,6 +272,16 @@ def parser() -> argparse.ArgumentParser:
                     help="any other playbook variable (repeatable)")
     rc.add_argument("--repo", help="btb checkout holding the playbooks (default: this one)")
     cp.set_defaults(func=cmd_campaign)
+
+    rep = sub.add_parser("report", help="HTML report, figures and tidy tables from result files")
+    rep.add_argument("results", nargs="+", metavar="RESULTS_DIR",
+                     help="result directories (one or many campaigns/hosts; merged)")
+    rep.add_argument("--out", required=True, help="report directory (report.html, figures/, "
+                     "results.csv, results.parquet)")
+    rep.add_argument("--threshold", type=float, default=1.2,
+                     help="RAM_min: each query's p95 at most this x its p95 at the largest "
+                     "level (default 1.2)")
+    rep.set_defaults(func=cmd_report)
 
     dp = sub.add_parser("datasets", help="list, verify, extract, push, pull, delete datasets")
     dsub = dp.add_subparsers(dest="action", required=True, metavar="ACTION")

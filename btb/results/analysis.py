@@ -180,3 +180,14 @@ def summarise(results: list[dict], threshold: float = DEFAULT_THRESHOLD) -> list
         groups[config_key(r)].append(r)
     keys = sorted(groups, key=lambda k: (k[1], k[2], k[3], k[0]))
     return [summarise_config(groups[k], threshold) for k in keys]
+
+
+def query_inflections(cells: list[dict], threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """{(query, variant): RAM label} per query of one configuration: the query's own RAM_min, the
+    level from which it is ok and within `threshold` × its p95 at the largest level at every
+    larger level — the inflection point marked on its latency-vs-RAM curve. None when no
+    RAM-limited level qualifies (e.g. only 'unlimited' was measured)."""
+    by: dict[tuple, list[dict]] = defaultdict(list)
+    for r in cells:
+        by[_cell(r)].append(r)
+    return {k: summarise_config(v, threshold)["ram_min"] for k, v in sorted(by.items())}

@@ -25,8 +25,20 @@ def schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    # jsonschema.validate() checks the schema itself and builds a validator on every call
+    # (~0.1 s each); a report reads thousands of cells, so check once and keep the validator
+    cls = jsonschema.validators.validator_for(schema())
+    cls.check_schema(schema())
+    return cls(schema())
+
+
 def validate(result: dict) -> None:
-    jsonschema.validate(result, schema())
+    """Raise the most relevant jsonschema.ValidationError (as jsonschema.validate does)."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(result))
+    if error is not None:
+        raise error
 
 
 def cell_path(results: Path, campaign: str, scenario: str, ram: str, query: str,

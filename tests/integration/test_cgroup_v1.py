@@ -92,3 +92,27 @@ def test_peak_after_reset_and_sampler(group):
     assert sampler.max_bytes >= 40 * MiB
     if reset:
         assert 40 * MiB <= group.peak() <= 2 * LIMIT
+
+
+class _Server:
+    def __init__(self, memory):
+        self.memory = memory
+
+
+def test_meter_samples_when_the_peak_cannot_be_reset(group, monkeypatch):
+    """Without reset permission (v2 kernel < 6.12, non-root v1 without the sudoers rule) the
+    monitor samples current usage: a 40 MiB allocation held for 0.5 s is seen, and said so."""
+    from btb.bench.memory import Meter
+
+    monkeypatch.setattr(cg.MemoryCgroup, "reset_peak", lambda self: False)
+    group.set_limit(LIMIT)
+    meter = Meter({"structure": _Server(group)}, LIMIT)
+    meter.begin()
+    proc = _start_in(group, 40, hold_s=0.5)
+    out, _ = proc.communicate("go\n", timeout=60)
+    assert "allocated" in out
+    assert meter.end("query") == 0
+    mem = meter.report()["structure"]
+    assert mem["peak_method"] == "sampled"
+    assert mem["limit_bytes"] == group.limit() and mem["requested_bytes"] == LIMIT
+    assert 40 * MiB <= mem["query"]["peak_bytes"] <= LIMIT

@@ -1,5 +1,6 @@
 """The README's support table stays true: one row per registered engine, the scenarios each
-engine serves, a local runtime exactly where a launcher exists, Memgraph marked not run here."""
+engine serves, a local runtime exactly where a launcher exists, Memgraph marked not run here;
+the Report section lists the tidy table's columns."""
 
 from __future__ import annotations
 
@@ -60,3 +61,13 @@ def test_docker_runtime_column_matches_pinned_images_and_local_images():
         assert f"`{IMAGES[name].image}`" in cells[3], (name, cells[3])
         local = (README.parent / "docker" / "local" / name / "Dockerfile").is_file()
         assert cells[3].startswith("yes") == local, name
+
+
+def test_report_section_lists_the_tidy_columns():
+    from btb.results.tidy import COLUMNS, LATENCY_STATS
+
+    section = README.read_text().split("## Report", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in section.splitlines() if line.startswith("| `results.csv`"))
+    listed = row.split("one row per cell × statistic: `", 1)[1].split("`", 1)[0].split()
+    assert listed == list(COLUMNS)
+    assert f"statistics `{' '.join(LATENCY_STATS)}`" in row
