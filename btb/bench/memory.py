@@ -37,8 +37,10 @@ class _Watch:
         self.oom0 = 0
         self.sampler: Sampler | None = None
 
-    def begin(self) -> None:
-        self.oom0 = _safe(self.group.oom_kills, 0)
+    def begin(self, since_start: bool = False) -> None:
+        # since_start: count kills from the cgroup's creation, so a server killed between its
+        # start and the first phase (a level too small for it) is still seen
+        self.oom0 = 0 if since_start else _safe(self.group.oom_kills, 0)
         if self.method != "sampled" and _safe(self.group.reset_peak, False):
             self.method = "reset"
             return
@@ -76,9 +78,9 @@ class Meter:
                         if getattr(s, "memory", None) is not None}
         self.limits = {role: _safe(w.group.limit) for role, w in self.watches.items()}
 
-    def begin(self) -> None:
+    def begin(self, since_start: bool = False) -> None:
         for w in self.watches.values():
-            w.begin()
+            w.begin(since_start)
 
     def end(self, phase: str) -> int:
         """Close the phase; returns the OOM kills it saw across all servers."""

@@ -18,6 +18,10 @@ def now() -> str:
 
 @cache
 def git_commit() -> str | None:
+    """The commit btb was built from: $BTB_GIT_COMMIT (set by the Ansible deploy, whose hosts
+    get a wheel, not a checkout), else `git rev-parse HEAD` beside the package."""
+    if os.environ.get("BTB_GIT_COMMIT"):
+        return os.environ["BTB_GIT_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
                              capture_output=True, text=True, timeout=5)

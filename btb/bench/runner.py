@@ -279,7 +279,7 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
         # the load phase starts with the first session: a server too small even for that is
         # killed here, and its cgroup's OOM counter must see it
         meter = Meter(servers, ram_bytes)
-        meter.begin()
+        meter.begin(since_start=True)
         ts_engine = None
         try:
             engine = _connect(sc.engine, server)
