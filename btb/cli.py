@@ -127,7 +127,8 @@ def cmd_run(args) -> int:
         args.profile, args.scenarios, args.queries, args.runtime, Path(args.results),
         _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout, args.variants,
         args.campaign, ram=args.ram, bisect_gb=args.bisect, threshold=args.threshold,
-        fresh=args.fresh, command=sys.argv, cold=args.cold, log=lambda m: print(m, flush=True))
+        fresh=args.fresh, command=sys.argv, cold=args.cold, noise_ms=args.noise_ms,
+        log=lambda m: print(m, flush=True))
     if written:
         print(summary_table(written))
     if any(lv["ram_bytes"] is not None for c in summary["configurations"] for lv in c["levels"]):
@@ -184,7 +185,7 @@ def cmd_report(args) -> int:
     from btb.workflows.report import report
 
     r = report([Path(d) for d in args.results], Path(args.out), args.threshold,
-               log=lambda m: print(m, flush=True))
+               noise_ms=args.noise_ms, log=lambda m: print(m, flush=True))
     print(r.text)
     return 0
 
@@ -224,6 +225,10 @@ def parser() -> argparse.ArgumentParser:
                     help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
     rp.add_argument("--threshold", type=float, default=1.2,
                     help="RAM_min: p95 at most this times the largest level's (default 1.2)")
+    rp.add_argument("--noise-ms", type=float, default=1.0,
+                    help="RAM_min: a p95 at most this many ms above the largest level's passes "
+                         "whatever the ratio (timing noise of sub-ms queries; default 1, 0 for "
+                         "the bare ratio)")
     rp.add_argument("--cold", action="store_true",
                     help="before each cell restart the engines on their data and drop the page "
                          "cache (when permitted); the first run is recorded as cold")
@@ -281,6 +286,9 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--threshold", type=float, default=1.2,
                      help="RAM_min: each query's p95 at most this x its p95 at the largest "
                      "level (default 1.2)")
+    rep.add_argument("--noise-ms", type=float, default=1.0,
+                     help="RAM_min: a p95 at most this many ms above the largest level's passes "
+                          "whatever the ratio (default 1, 0 for the bare ratio)")
     rep.set_defaults(func=cmd_report)
 
     dp = sub.add_parser("datasets", help="list, verify, extract, push, pull, delete datasets")

@@ -143,12 +143,13 @@ class Campaign:
     def fail(self, error: str) -> None:
         self._progress("failed", error)
 
-    def finish(self, threshold: float) -> dict:
+    def finish(self, threshold: float, noise_ms: float = analysis.DEFAULT_NOISE_MS) -> dict:
         cells = [json.loads(self.path(c).read_text()) for c in self.cells
                  if self.path(c).exists()]
         summary = {"campaign": self.name, "identity": self.identity, "threshold": threshold,
-                   "cells": len(self.cells), "written_at": provenance.now(),
-                   "configurations": analysis.summarise(cells, threshold) if cells else []}
+                   "noise_ms": noise_ms, "cells": len(self.cells), "written_at": provenance.now(),
+                   "configurations": (analysis.summarise(cells, threshold, noise_ms)
+                                      if cells else [])}
         _write(self.summary_path, summary)
         self._progress("finished")
         return summary

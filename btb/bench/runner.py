@@ -33,7 +33,7 @@ from btb.engines import registry
 from btb.engines.base import EngineCrashed, QueryTimeout
 from btb.errors import BtbError
 from btb.results import store as results
-from btb.results.analysis import DEFAULT_THRESHOLD, next_bisect_level, ram_label
+from btb.results.analysis import DEFAULT_NOISE_MS, DEFAULT_THRESHOLD, next_bisect_level, ram_label
 from btb.results.analysis import summarise as summarise_levels
 from btb.runtime.base import ServerSpec, StartOOM, Unavailable
 from btb.workload import catalog, execution
@@ -95,7 +95,7 @@ def planned(ctx: Context, sc: Scenario, ram_bytes: int | None) -> list[str]:
 
 def run_campaign(ctx: Context, scenarios: list[Scenario], levels: list[int | None],
                  bisect_bytes: int | None = None, threshold: float = DEFAULT_THRESHOLD,
-                 command: list[str] | None = None) -> dict:
+                 command: list[str] | None = None, noise_ms: float = DEFAULT_NOISE_MS) -> dict:
     """Every level x scenario, then bisection levels; returns the campaign summary."""
     if ctx.state is None:
         ctx.state = Campaign(ctx.results, ctx.campaign, ctx.identity(), log=ctx.log)
@@ -107,22 +107,22 @@ def run_campaign(ctx: Context, scenarios: list[Scenario], levels: list[int | Non
             for sc in scenarios:
                 run_scenario(ctx, sc, level)
         if bisect_bytes:
-            _bisect(ctx, scenarios, bisect_bytes, threshold, command)
+            _bisect(ctx, scenarios, bisect_bytes, threshold, noise_ms, command)
     except BaseException as e:
         camp.fail(f"{type(e).__name__}: {e}")
         raise
-    return camp.finish(threshold)
+    return camp.finish(threshold, noise_ms)
 
 
 def _bisect(ctx: Context, scenarios: list[Scenario], resolution: int, threshold: float,
-            command) -> None:
+            noise_ms: float, command) -> None:
     """Narrow RAM_min per scenario: run the midpoint level until the gap is within resolution."""
     for sc in scenarios:
         while True:
             cells = [results.read(ctx.state.path(c)) for c in ctx.state.cells
                      if c.startswith(f"{sc.name}/") and ctx.state.path(c).exists()]
             level = None
-            for summary in summarise_levels(cells, threshold):
+            for summary in summarise_levels(cells, threshold, noise_ms):
                 level = next_bisect_level(summary, resolution)
             if level is None:
                 break

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from btb import __version__
-from btb.results import figures, sections
+from btb.results import analysis, figures, sections
 from btb.results.load import Loaded
 
 
@@ -57,11 +57,11 @@ def efficiency_matrix(summaries: list[dict], levels: list[str]) -> dict:
     return {"levels": limited, "rows": rows}
 
 
-def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
+def _section(s: sections.Section, figdir: Path, threshold: float, noise_ms: float) -> dict:
     results = s.results
     levels = figures.axis_levels(results)
     curve_figs = []
-    for query, cs in figures.curves(results, s.summaries, threshold).items():
+    for query, cs in figures.curves(results, s.summaries, threshold, noise_ms).items():
         name = f"{s.slug}-curve-{query}"
         curve_figs.append({"name": name, "query": query,
                            "svg": figures.save(figures.curve_figure(query, cs), figdir, name)})
@@ -92,10 +92,11 @@ def _section(s: sections.Section, figdir: Path, threshold: float) -> dict:
 
 
 def context(loaded: Loaded, secs: list[sections.Section], figdir: Path, threshold: float,
-            inputs: list[str]) -> dict:
-    built = [_section(s, figdir, threshold) for s in secs]
+            inputs: list[str], noise_ms: float = analysis.DEFAULT_NOISE_MS) -> dict:
+    built = [_section(s, figdir, threshold, noise_ms) for s in secs]
     profiles = sorted({s.dataset["profile"] for s in secs})
     return {"title": ", ".join(profiles), "btb_version": __version__, "threshold": threshold,
+            "noise_ms": noise_ms,
             "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "inputs": inputs, "messages": messages(loaded, secs), "errors": loaded.errors,
             "prov": sections.provenance(loaded.cells), "cells": len(loaded.cells),

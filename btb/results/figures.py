@@ -68,7 +68,8 @@ def _label(r: dict) -> str:
 
 
 def curves(results: list[dict], summaries: list[dict],
-           threshold: float = analysis.DEFAULT_THRESHOLD) -> dict[str, list[Curve]]:
+           threshold: float = analysis.DEFAULT_THRESHOLD,
+           noise_ms: float = analysis.DEFAULT_NOISE_MS) -> dict[str, list[Curve]]:
     """{query: [Curve per variant]} for the results of ONE dataset (never mix fingerprints)."""
     levels = axis_levels(results)
     idx = {lbl: i for i, lbl in enumerate(levels)}
@@ -78,7 +79,7 @@ def curves(results: list[dict], summaries: list[dict],
         by_config[(r["scenario"], r["runtime"])].append(r)
     out: dict[str, dict[str, Curve]] = defaultdict(dict)
     for (scen, runtime), cells in sorted(by_config.items()):
-        knees = analysis.query_inflections(cells, threshold)
+        knees = analysis.query_inflections(cells, threshold, noise_ms)
         by_qv: dict[tuple, list[dict]] = defaultdict(list)
         for r in cells:
             by_qv[(r["query"], r["variant"])].append(r)

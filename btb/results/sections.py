@@ -34,13 +34,14 @@ class Section:
         return f"{self.dataset['profile']}-{self.sha[:8]}"
 
 
-def split_by_dataset(cells: list[Cell], threshold: float) -> list[Section]:
+def split_by_dataset(cells: list[Cell], threshold: float,
+                     noise_ms: float = analysis.DEFAULT_NOISE_MS) -> list[Section]:
     by: dict[str, list[Cell]] = defaultdict(list)
     for c in cells:
         by[c.dataset_sha256].append(c)
     out = [Section(sha, cs) for sha, cs in by.items()]
     for s in out:
-        s.summaries = analysis.summarise(s.results, threshold)
+        s.summaries = analysis.summarise(s.results, threshold, noise_ms)
     return sorted(out, key=lambda s: (s.dataset["profile"], s.dataset["name"], s.sha))
 
 

@@ -56,10 +56,12 @@ def _publish(tmp: Path, out: Path) -> None:
 
 
 def report(dirs: list[Path], out: Path, threshold: float = analysis.DEFAULT_THRESHOLD,
-           log=print) -> Report:
+           noise_ms: float = analysis.DEFAULT_NOISE_MS, log=print) -> Report:
     if threshold < 1:
         raise BtbError(f"--threshold must be >= 1 (a ratio to the p95 at the largest RAM level), "
                        f"got {threshold}")
+    if not noise_ms >= 0:
+        raise BtbError(f"--noise-ms must be >= 0 (ms of p95 difference ignored), got {noise_ms}")
     try:  # the optional `report` extra; `btb run` on a campaign host does not need it
         from btb.results import assemble, html
     except ImportError as e:
@@ -69,7 +71,7 @@ def report(dirs: list[Path], out: Path, threshold: float = analysis.DEFAULT_THRE
     loaded = load.load([Path(d) for d in dirs])
     log(f"read {loaded.files_seen} result files: {len(loaded.cells)} valid, "
         f"{len(loaded.errors)} left out")
-    secs = sections.split_by_dataset(loaded.cells, threshold)
+    secs = sections.split_by_dataset(loaded.cells, threshold, noise_ms)
     out = _out_dir(Path(out))
     tmp = Path(tempfile.mkdtemp(prefix=".report-tmp-", dir=out))
     try:
@@ -77,7 +79,8 @@ def report(dirs: list[Path], out: Path, threshold: float = analysis.DEFAULT_THRE
         figdir.mkdir()
         log(f"drawing figures and tables for {len(secs)} dataset(s), "
             f"{sum(len(s.cells) for s in secs)} cells")
-        ctx = assemble.context(loaded, secs, figdir, threshold, [str(d) for d in dirs])
+        ctx = assemble.context(loaded, secs, figdir, threshold, [str(d) for d in dirs],
+                               noise_ms=noise_ms)
         table = tidy.table(loaded.cells)
         tidy.write_csv(table, tmp / "results.csv")
         tidy.write_parquet(table, tmp / "results.parquet")

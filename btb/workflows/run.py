@@ -14,7 +14,7 @@ from btb.bench.runner import Context, Protocol, run_campaign
 from btb.config.profiles import DEFAULT_SEED, get_profile
 from btb.config.scenarios import get_scenarios
 from btb.errors import BtbError, unknown_name
-from btb.results.analysis import DEFAULT_THRESHOLD, parse_gb
+from btb.results.analysis import DEFAULT_NOISE_MS, DEFAULT_THRESHOLD, parse_gb
 from btb.runtime import docker, local
 from btb.workflows.datasets import open_verified
 from btb.workload import catalog
@@ -100,7 +100,8 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         timeout_s: float = 60.0, variants: list[str] | None = None, campaign: str | None = None,
         ram: list[str] | None = None, bisect_gb: float | None = None,
         threshold: float = DEFAULT_THRESHOLD, fresh: bool = False, command: list[str] | None = None,
-        cold: bool = False, log=print) -> tuple[list[dict], dict]:
+        cold: bool = False, noise_ms: float = DEFAULT_NOISE_MS,
+        log=print) -> tuple[list[dict], dict]:
     """Returns (cells written by this invocation, campaign summary)."""
     prof = get_profile(profile)
     chosen = get_scenarios(scenarios)
@@ -115,6 +116,8 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         raise BtbError("bad protocol: --n-runs must be >= 1, --n-warmup >= 0, --timeout > 0")
     if threshold < 1:
         raise BtbError(f"--threshold {threshold:g}: must be >= 1 (p95 ratio to the largest level)")
+    if not noise_ms >= 0:
+        raise BtbError(f"--noise-ms {noise_ms:g}: must be >= 0 (ms of p95 difference ignored)")
     if bisect_gb is not None and not bisect_gb > 0:
         raise BtbError(f"--bisect {bisect_gb:g}: the resolution must be > 0 GB, e.g. 0.25")
     host_ram = provenance.host()["ram_bytes"]
@@ -154,7 +157,7 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         for line in reap():
             log(line)
     summary = run_campaign(ctx, chosen, levels, parse_gb(bisect_gb) if bisect_gb else None,
-                           threshold, command)
+                           threshold, command, noise_ms)
     return ctx.written, summary
 
 
@@ -165,7 +168,8 @@ def ram_min_table(summary: dict) -> str:
     head = ["scenario", "runtime", "RAM_min", "levels"]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head] + rows]
-    return (f"RAM_min (p95 <= {summary['threshold']:g} x largest level's)\n" + "\n".join(lines))
+    return (f"RAM_min (p95 <= {summary['threshold']:g} x largest level's, differences up to "
+            f"{summary['noise_ms']:g} ms ignored)\n" + "\n".join(lines))
 
 
 def summary_table(written: list[dict]) -> str:

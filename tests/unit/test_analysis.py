@@ -77,6 +77,25 @@ def test_threshold_is_configurable():
     assert an.summarise(res, threshold=1.6)[0]["ram_min"] == "1g"
 
 
+def test_differences_within_the_noise_floor_never_fail_a_level():
+    # 0.13 -> 0.5 ms is x3.8 but 0.37 ms: timing noise (measured between two loads at ample RAM);
+    # 20 -> 30 ms is x1.5 and 10 ms: a real slowdown whatever the floor
+    res = levels({1: {"Q1": ("ok", 0.5), "Q2": ("ok", 10.0)},
+                  2: {"Q1": ("ok", 0.5), "Q2": ("ok", 30.0)},
+                  4: {"Q1": ("ok", 0.13), "Q2": ("ok", 20.0)}})
+    [s] = an.summarise(res)
+    assert s["noise_ms"] == an.DEFAULT_NOISE_MS == 1.0
+    assert s["ram_min"] == "4g"
+    v = {lv["ram"]: lv for lv in s["levels"]}
+    assert v["1g"]["passed"] and v["2g"]["reasons"] == ["Q2-small: p95 30 ms > 1.2 x 20 ms"]
+    # noise_ms=0 is the bare ratio rule: Q1 fails both levels
+    [bare] = an.summarise(res, noise_ms=0)
+    assert [lv["passed"] for lv in bare["levels"]] == [False, False, True]
+    assert bare["levels"][0]["reasons"][0].startswith("Q1-small: p95 0.5 ms > 1.2 x 0.13 ms")
+    # a floor above the real slowdown hides it too: the floor is the reader's call, recorded
+    assert an.summarise(res, noise_ms=15)[0]["ram_min"] == "1g"
+
+
 def test_non_monotonic_pass_below_a_failure_is_not_ram_min():
     res = levels({1: {"Q1": ("ok", 10.0)}, 2: {"Q1": ("timeout", 0)}, 4: {"Q1": ("ok", 10.0)}})
     [s] = an.summarise(res)

@@ -207,6 +207,8 @@ def test_threshold_below_one_is_refused(tmp_path):
     rf.write(tmp_path / "r", [rf.cell(1, "Q1")])
     with pytest.raises(BtbError, match="--threshold must be >= 1"):
         report([tmp_path / "r"], tmp_path / "o", threshold=0.5)
+    with pytest.raises(BtbError, match="--noise-ms must be >= 0"):
+        report([tmp_path / "r"], tmp_path / "o", noise_ms=-1)
 
 
 def test_report_is_listed_in_the_help(capsys):

@@ -35,6 +35,7 @@ def _run(capsys, root, tmp_path, *extra):
     (["--scenarios", "P1", "--ram", "1", "--bisect", "0.25"], "--bisect needs at least two"),
     (["--scenarios", "P1", "--ram", "1", "2", "--bisect", "0"], "--bisect 0: the resolution"),
     (["--scenarios", "P1", "--threshold", "0.9"], "--threshold 0.9: must be >= 1"),
+    (["--scenarios", "P1", "--noise-ms", "-1"], "--noise-ms -1: must be >= 0"),
 ])
 def test_bad_names_are_refused(capsys, root, tmp_path, extra, needle):
     rc, err = _run(capsys, root, tmp_path, *extra)
