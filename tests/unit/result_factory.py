@@ -8,6 +8,7 @@ from pathlib import Path
 from btb.results import analysis, store
 
 G = analysis.GIB
+WORKING_SET = 3 * G // 2  # what every constructed engine would use: levels <= 1g fill up
 SHA = "a" * 64
 ENGINES = {"P1": ("postgres", None), "P2": ("postgres", None), "O1": ("oxigraph", None),
            "O2": ("oxigraph", "postgres"), "F1": ("falkordb", None), "F2": ("falkordb", "postgres"),
@@ -38,7 +39,8 @@ def cell(ram_gb: float | None, query: str, status: str = "ok", p95: float = 10.0
                  "engine_version": "1.0"},
         "memory": {"structure": {"cgroup_version": 2, "requested_bytes": nbytes,
                                  "limit_bytes": nbytes, "peak_method": "reset",
-                                 "load": _phase(200 << 20), "query": _phase(150 << 20)}},
+                                 "load": _phase(min(nbytes or WORKING_SET, WORKING_SET)),
+                                 "query": _phase(min(nbytes or WORKING_SET, WORKING_SET // 2))}},
         "provenance": {"dataset": {"name": f"{profile}_seed42", "dataset_sha256": sha,
                                    "profile": profile, "seed": 42},
                        "btb_version": "0.1.0", "git_commit": "0123456789abcdef",
@@ -79,7 +81,8 @@ def write(results_dir: Path, results: list[dict]) -> list[Path]:
 
 def gradient(**kw) -> list[dict]:
     """P1 with a known inflection at 2g for both queries (Q1 slows x1.5 at 1g, OOM at 0.5g) and
-    O1 flat down to 1g, timing out at 0.5g: RAM_min P1 = 2g, O1 = 1g."""
+    O1 flat down to 1g, timing out at 0.5g: RAM_min P1 = 2g, O1 = 1g. Memory fills the limit at
+    0.5g and 1g (latency compared), not at 2g and 4g (ample: the reference)."""
     spec = {"P1": {0.5: {"Q1": ("oom", 0), "Q2": ("ok", 30.0)},
                    1: {"Q1": ("ok", 15.0), "Q2": ("ok", 10.1)},
                    2: {"Q1": ("ok", 11.0), "Q2": ("ok", 10.5)},

@@ -96,6 +96,41 @@ def test_differences_within_the_noise_floor_never_fail_a_level():
     assert an.summarise(res, noise_ms=15)[0]["ram_min"] == "1g"
 
 
+def with_peak(r, peak_gb):
+    """The cell with memory figures: one server, limit = its level, this peak in both phases."""
+    phase = {"peak_bytes": int(peak_gb * G), "oom_kills": 0}
+    return dict(r, memory={"structure": {"limit_bytes": r["ram_bytes"], "load": phase,
+                                         "query": dict(phase)}})
+
+
+def test_ample_levels_are_not_compared_and_join_the_reference():
+    # Seen on small-2d: the largest level's server ran 25-35% faster than five other servers
+    # whose memory never came near their limit, failing every level under the bare rule.
+    # Here 4g is such a fast outlier; 1g and 2g used at most 0.6 GB (ample); 0.5g and 0.25g
+    # filled their limit (pressure), so only they are compared, with the median of 4g, 2g, 1g.
+    spec = {0.25: (20.0, 0.25), 0.5: (11.0, 0.5), 1: (10.0, 0.6), 2: (10.0, 0.6), 4: (7.0, 0.6)}
+    res = [with_peak(cell(ram, "Q1", p95=p95), peak) for ram, (p95, peak) in spec.items()]
+    [s] = an.summarise(res)
+    assert s["reference_levels"] == ["1g", "2g", "4g"]
+    v = {lv["ram"]: lv for lv in s["levels"]}
+    assert [lv["ample"] for lv in s["levels"]] == [False, False, True, True, True]
+    assert v["0.5g"]["peak_fraction"] == 1.0 and v["1g"]["peak_fraction"] == pytest.approx(0.6)
+    assert v["0.5g"]["passed"]  # 11 ms <= 1.2 x median(7, 10, 10) ms
+    assert v["0.25g"]["reasons"] == ["Q1-small: p95 20 ms > 1.2 x 10 ms"]
+    assert s["ram_min"] == "0.5g"
+    # bare rule for comparison: 11 > 1.2 x 7 would have failed 0.5g, 1g and 2g
+    bare = [cell(ram, "Q1", p95=p95) for ram, (p95, _) in spec.items()]
+    assert an.summarise(bare)[0]["ram_min"] == "4g"
+
+
+def test_a_level_without_memory_figures_is_compared():
+    r = with_peak(cell(1, "Q1", p95=15.0), 0.1)
+    r["memory"]["timeseries"] = {"limit_bytes": G, "peak_method": "unavailable"}
+    assert an.peak_fraction([r]) is None
+    [s] = an.summarise([r, cell(4, "Q1", p95=10.0)])
+    assert not s["levels"][0]["ample"] and not s["levels"][0]["passed"]
+
+
 def test_non_monotonic_pass_below_a_failure_is_not_ram_min():
     res = levels({1: {"Q1": ("ok", 10.0)}, 2: {"Q1": ("timeout", 0)}, 4: {"Q1": ("ok", 10.0)}})
     [s] = an.summarise(res)
