@@ -30,6 +30,7 @@ def messages(loaded: Loaded, secs: list[sections.Section]) -> list[str]:
                        "same cells measured on several hosts; the matrices show every host's "
                        "value, but RAM_min and efficiency pool them (use one host per "
                        "configuration for a clean RAM_min).")
+        out += _unlike_hosts(s)
     for dropped, kept in loaded.replaced[:5]:
         out.append(f"{dropped} describes the same cell as {kept} (same dataset, scenario, RAM "
                    "level, query, variant and host); the one finished last is used.")
@@ -37,6 +38,23 @@ def messages(loaded: Loaded, secs: list[sections.Section]) -> list[str]:
         out.append(f"... and {len(loaded.replaced) - 5} more cells found twice; each time the "
                    "one finished last is used.")
     return out
+
+
+def _unlike_hosts(s: sections.Section) -> list[str]:
+    """A configuration whose levels ran on servers of different hardware (the Ansible round
+    robin gives each server some levels): its RAM_min compares latencies across machines."""
+    kinds: dict[tuple, dict[str, tuple]] = {}
+    for c in s.cells:
+        r, h = c.result, c.result["provenance"].get("host") or {}
+        kinds.setdefault((r["scenario"], r["runtime"]), {})[c.host] = (
+            h.get("cpu"), h.get("cores"), h.get("ram_bytes"))
+    unlike = sorted(k[0] for k, by_host in kinds.items() if len(set(by_host.values())) > 1)
+    if not unlike:
+        return []
+    return [f"Dataset {s.dataset['name']}: the RAM levels of {', '.join(unlike)} ran on hosts "
+            "of different hardware (CPU, cores or RAM differ), so their RAM_min compares "
+            "latencies across machines; give every host the same server type, or run every "
+            "level on each host (btb_campaign_split: none)."]
 
 
 def efficiency_matrix(summaries: list[dict], levels: list[str]) -> dict:

@@ -202,6 +202,19 @@ def test_several_hosts_merge_and_duplicates_keep_the_latest(tmp_path):
     assert kept.result["stats"]["p95"] == 12.0
     [sec] = sections.split_by_dataset(loaded.cells, 1.2)
     assert [lv["ram"] for lv in sec.summaries[0]["levels"]] == ["1g", "2g", "4g"]
+    assert not any("different hardware" in m for m in assemble.messages(loaded, [sec]))
+
+
+def test_levels_split_across_unlike_hosts_are_flagged(tmp_path):
+    a, b = tmp_path / "host-a", tmp_path / "host-b"
+    rf.write(a, [rf.cell(1, "Q1"), rf.cell(1, "Q1", scenario="O1")])
+    bigger = [rf.cell(4, "Q1", host="host-b"), rf.cell(4, "Q1", host="host-b", scenario="O1")]
+    bigger[0]["provenance"]["host"]["cores"] = 16  # only P1's 4g ran on another kind of server
+    rf.write(b, bigger)
+    loaded = load.load([a, b])
+    msgs = assemble.messages(loaded, sections.split_by_dataset(loaded.cells, 1.2))
+    [m] = [m for m in msgs if "different hardware" in m]
+    assert "RAM levels of P1 ran on hosts" in m and "O1" not in m
 
 
 def test_threshold_below_one_is_refused(tmp_path):
