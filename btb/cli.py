@@ -224,9 +224,11 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--bisect", type=float, metavar="GB",
                     help="after the levels, narrow RAM_min down to this resolution, e.g. 0.25")
     rp.add_argument("--threshold", type=float, default=1.2,
-                    help="RAM_min: p95 at most this times the largest level's (default 1.2)")
+                    help="RAM_min: each query's p95 at most this times its reference p95, the "
+                         "median over the largest level and the levels whose memory peak stayed "
+                         "under 90%% of the limit (default 1.2)")
     rp.add_argument("--noise-ms", type=float, default=1.0,
-                    help="RAM_min: a p95 at most this many ms above the largest level's passes "
+                    help="RAM_min: a p95 at most this many ms above its reference passes "
                          "whatever the ratio (timing noise of sub-ms queries; default 1, 0 for "
                          "the bare ratio)")
     rp.add_argument("--cold", action="store_true",
@@ -284,10 +286,10 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", required=True, help="report directory (report.html, figures/, "
                      "results.csv, results.parquet)")
     rep.add_argument("--threshold", type=float, default=1.2,
-                     help="RAM_min: each query's p95 at most this x its p95 at the largest "
-                     "level (default 1.2)")
+                     help="RAM_min: each query's p95 at most this x its reference p95 (the "
+                     "median over the largest level and the ample levels; default 1.2)")
     rep.add_argument("--noise-ms", type=float, default=1.0,
-                     help="RAM_min: a p95 at most this many ms above the largest level's passes "
+                     help="RAM_min: a p95 at most this many ms above its reference passes "
                           "whatever the ratio (default 1, 0 for the bare ratio)")
     rep.set_defaults(func=cmd_report)
 

@@ -244,9 +244,9 @@ def summarise(results: list[dict], threshold: float = DEFAULT_THRESHOLD,
 def query_inflections(cells: list[dict], threshold: float = DEFAULT_THRESHOLD,
                       noise_ms: float = DEFAULT_NOISE_MS) -> dict:
     """{(query, variant): RAM label} per query of one configuration: the query's own RAM_min, the
-    level from which it is ok and within `threshold` × its p95 at the largest level at every
-    larger level — the inflection point marked on its latency-vs-RAM curve. None when no
-    RAM-limited level qualifies (e.g. only 'unlimited' was measured)."""
+    level from which it is ok and within `threshold` × its reference p95 at every larger level:
+    the inflection point marked on its latency-vs-RAM curve. None when no RAM-limited level
+    qualifies (e.g. only 'unlimited' was measured)."""
     by: dict[tuple, list[dict]] = defaultdict(list)
     for r in cells:
         by[_cell(r)].append(r)
