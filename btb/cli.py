@@ -14,6 +14,7 @@ from pathlib import Path
 from btb import __version__
 from btb.config.profiles import DEFAULT_SEED, profile_names
 from btb.errors import BtbError
+from btb.results.analysis import AMPLE_FRACTION
 
 
 def _root(value: str | None) -> Path:
@@ -226,7 +227,7 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--threshold", type=float, default=1.2,
                     help="RAM_min: each query's p95 at most this times its reference p95, the "
                          "median over the largest level and the levels whose memory peak stayed "
-                         "under 90%% of the limit (default 1.2)")
+                         f"under {AMPLE_FRACTION * 100:.0f}%% of the limit (default 1.2)")
     rp.add_argument("--noise-ms", type=float, default=1.0,
                     help="RAM_min: a p95 at most this many ms above its reference passes "
                          "whatever the ratio (timing noise of sub-ms queries; default 1, 0 for "

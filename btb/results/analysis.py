@@ -186,13 +186,16 @@ def summarise_config(cells: list[dict], threshold: float = DEFAULT_THRESHOLD,
 def _reference(levels: dict, top, ref_levels: list) -> dict:
     """Per (query, variant): the largest level's cell, its p95 replaced by the median p95 over
     the reference levels (the largest one and every ample one) where the cell is ok."""
+    p95s: dict[tuple, list[float]] = defaultdict(list)
+    for nb in ref_levels:
+        for c in levels[nb]:
+            if (p := _p95(c)) is not None:
+                p95s[_cell(c)].append(p)
     reference = {}
     for r in levels[top]:
         k = _cell(r)
-        p95s = [p for nb in ref_levels for c in levels[nb] if _cell(c) == k
-                for p in [_p95(c)] if p is not None]
-        if r["status"] == "ok" and p95s:
-            r = {**r, "stats": {**r.get("stats", {}), "p95": statistics.median(p95s)}}
+        if r["status"] == "ok" and p95s[k]:
+            r = {**r, "stats": {**r.get("stats", {}), "p95": statistics.median(p95s[k])}}
         reference[k] = r
     return reference
 

@@ -114,7 +114,7 @@ def context(loaded: Loaded, secs: list[sections.Section], figdir: Path, threshol
     built = [_section(s, figdir, threshold, noise_ms) for s in secs]
     profiles = sorted({s.dataset["profile"] for s in secs})
     return {"title": ", ".join(profiles), "btb_version": __version__, "threshold": threshold,
-            "noise_ms": noise_ms,
+            "noise_ms": noise_ms, "ample_fraction": analysis.AMPLE_FRACTION,
             "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "inputs": inputs, "messages": messages(loaded, secs), "errors": loaded.errors,
             "prov": sections.provenance(loaded.cells), "cells": len(loaded.cells),

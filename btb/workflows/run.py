@@ -14,7 +14,7 @@ from btb.bench.runner import Context, Protocol, run_campaign
 from btb.config.profiles import DEFAULT_SEED, get_profile
 from btb.config.scenarios import get_scenarios
 from btb.errors import BtbError, unknown_name
-from btb.results.analysis import DEFAULT_NOISE_MS, DEFAULT_THRESHOLD, parse_gb
+from btb.results.analysis import AMPLE_FRACTION, DEFAULT_NOISE_MS, DEFAULT_THRESHOLD, parse_gb
 from btb.runtime import docker, local
 from btb.workflows.datasets import open_verified
 from btb.workload import catalog
@@ -164,14 +164,14 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
 def ram_min_table(summary: dict) -> str:
     rows = [[c["scenario"], c["runtime"], c["ram_min"] or "none passed",
              " ".join(f"{lv['ram']}:{'pass' if lv['passed'] else 'fail'}"
-                      + ("(ample)" if lv.get("ample") and lv["ram_bytes"] else "")
+                      + ("(ample)" if lv["ample"] and lv["ram_bytes"] else "")
                       for lv in c["levels"])]
             for c in summary["configurations"]]
     head = ["scenario", "runtime", "RAM_min", "levels"]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head] + rows]
     return (f"RAM_min (p95 <= {summary['threshold']:g} x the median of the largest and the ample "
-            f"levels' (peak < 90% of the limit, not compared), differences up to "
+            f"levels' (peak < {AMPLE_FRACTION:.0%} of the limit, not compared), differences up to "
             f"{summary['noise_ms']:g} ms ignored)\n" + "\n".join(lines))
 
 
