@@ -129,6 +129,7 @@ def cmd_run(args) -> int:
         _root(args.root), args.seed, args.n_warmup, args.n_runs, args.timeout, args.variants,
         args.campaign, ram=args.ram, bisect_gb=args.bisect, threshold=args.threshold,
         fresh=args.fresh, command=sys.argv, cold=args.cold, noise_ms=args.noise_ms,
+        load_timeout_s=args.load_timeout,
         log=lambda m: print(m, flush=True))
     if written:
         print(summary_table(written))
@@ -243,6 +244,10 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--n-warmup", type=int, default=2)
     rp.add_argument("--n-runs", type=int, default=5)
     rp.add_argument("--timeout", type=float, default=60.0, help="per query, seconds")
+    rp.add_argument("--load-timeout", type=float, metavar="SECONDS",
+                    help="give up a load after this long: its servers are stopped and its "
+                         "cells recorded `timeout` (default: the profile's rows at 20,000 "
+                         "rows/s, at least 600 s)")
     rp.add_argument("--seed", type=int, default=DEFAULT_SEED)
     rp.add_argument("--root", help=root_help)
     rp.set_defaults(func=cmd_run)

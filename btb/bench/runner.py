@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -49,6 +50,11 @@ class Protocol:
     timeout_s: float = 60.0
     variants: tuple[str, ...] = ("small", "large")
     cold: bool = False  # restart the engines (and drop caches when permitted) before each cell
+    # Give up a load after this long (None: never). Seen here: FalkorDB under 20 MiB was neither
+    # OOM-killed nor progressing (the kernel kept evicting and re-reading its own code pages),
+    # and a load has no query timeout to end it. Not in as_dict: it ends a failure sooner, it
+    # does not change a measurement, so a campaign resumes across different values.
+    load_timeout_s: float | None = None
 
     def as_dict(self) -> dict:
         return {"n_warmup": self.n_warmup, "n_runs": self.n_runs, "timeout_s": self.timeout_s,
@@ -271,7 +277,7 @@ def _load_one(ctx: Context, engine, layout: str) -> dict:
 
 def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int | None):
     """(Loaded, None) or (None, failure) where failure holds the status every cell gets."""
-    servers, load, meter = {}, {}, None
+    servers, load, meter, watchdog = {}, {}, None, None
     try:
         server = servers["structure"] = _start(ctx, sc.engine, base_dir, ram_bytes)
         if sc.hybrid:
@@ -281,15 +287,17 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
         meter = Meter(servers, ram_bytes)
         meter.begin(since_start=True)
         ts_engine = None
-        try:
+        watchdog = _LoadWatchdog(ctx.protocol.load_timeout_s, servers, meter)
+        with watchdog:
             engine = _connect(sc.engine, server)
             if sc.hybrid:
                 ts_engine = _connect(sc.ts_engine, servers["timeseries"])
             load["structure"] = _load_one(ctx, engine, sc.name)
             if ts_engine is not None:
                 load["timeseries"] = _load_one(ctx, ts_engine, "TS")
-        finally:
-            kills = meter.end("load")
+        kills = watchdog.kills
+        if watchdog.fired:  # the load ended as its servers were stopped: not a load
+            raise LoadTimeout("the load finished only as the watchdog stopped its servers")
         if kills:
             raise MemoryError(f"{kills} OOM kill(s) in the engine's cgroup during the load")
         load["engine_version"] = server.endpoint.version
@@ -310,10 +318,49 @@ def _start_and_load(ctx: Context, sc: Scenario, base_dir: Path, ram_bytes: int |
             (ph.get("load") or {}).get("oom_kills") for ph in memory.values())
         _stop(servers)
         detail = "".join(traceback.format_exception_only(type(e), e)).strip()
-        status = "oom" if oom else "load_failed"
+        timed_out = watchdog is not None and watchdog.fired
+        if timed_out:
+            detail = (f"no end after {ctx.protocol.load_timeout_s:g} s (--load-timeout), "
+                      f"servers stopped; client saw: {detail}")
+        status = "oom" if oom else "timeout" if timed_out else "load_failed"
         ctx.log(f"[{sc.name} @ {ram_label(ram_bytes)}] {status}: {detail}")
         return None, {"status": status, "reason": f"during load: {detail}",
                       "load": load or None, "memory": memory}
+
+
+class LoadTimeout(Exception):
+    """A load outlived the protocol's load timeout and its servers were stopped."""
+
+
+class _LoadWatchdog:
+    """The load phase, ended by force after `timeout_s` (None: never). Firing closes the phase's
+    memory figures while the servers' cgroups still exist (peak and OOM kills of a server stuck
+    at its limit are the point), then stops the servers: that is what ends a client blocked on
+    one, whatever the engine. Leaving the `with` block closes the phase when it did not fire."""
+
+    def __init__(self, timeout_s: float | None, servers: dict, meter: Meter) -> None:
+        self.servers, self.meter = servers, meter
+        self.fired = False
+        self.kills = 0
+        self._timer = threading.Timer(timeout_s, self._fire) if timeout_s else None
+
+    def _fire(self) -> None:
+        self.fired = True
+        self.kills = self.meter.end("load")
+        _stop(self.servers)
+
+    def __enter__(self) -> _LoadWatchdog:
+        if self._timer is not None:
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            if self._timer.is_alive():
+                self._timer.join()  # it fired: let the stop finish before anything else
+        if not self.fired:
+            self.kills = self.meter.end("load")
 
 
 def languages(engine, scenario: str) -> tuple[str, ...]:

@@ -46,6 +46,17 @@ def _check_results_dir(path: Path) -> None:
 BYTES_PER_ROW_LOADED = 90
 
 
+# A load slower than this is stuck, not slow: 10-100x below the load rates measured here
+# (PostgreSQL 1-2.5 M rows/s, FalkorDB 2.1 M, Oxigraph ~3 M readings/s as day chunks)
+MIN_LOAD_ROWS_PER_S = 20_000
+MIN_LOAD_TIMEOUT_S = 600.0
+
+
+def default_load_timeout(rows: int) -> float:
+    """`--load-timeout` when not given: the profile's rows at MIN_LOAD_ROWS_PER_S, >= 10 min."""
+    return max(MIN_LOAD_TIMEOUT_S, rows / MIN_LOAD_ROWS_PER_S)
+
+
 def auto_levels(rows: int, host_bytes: int | None, log=print) -> list[float]:
     """`--ram auto`: powers of two GB from ~1/8 of the largest loaded store (where engines
     should fail or slow down) to ~1.5x it (everything cached), at least 0.125 GB, at most 6
@@ -101,7 +112,7 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         ram: list[str] | None = None, bisect_gb: float | None = None,
         threshold: float = DEFAULT_THRESHOLD, fresh: bool = False, command: list[str] | None = None,
         cold: bool = False, noise_ms: float = DEFAULT_NOISE_MS,
-        log=print) -> tuple[list[dict], dict]:
+        load_timeout_s: float | None = None, log=print) -> tuple[list[dict], dict]:
     """Returns (cells written by this invocation, campaign summary)."""
     prof = get_profile(profile)
     chosen = get_scenarios(scenarios)
@@ -118,14 +129,19 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
         raise BtbError(f"--threshold {threshold:g}: must be >= 1 (p95 ratio to the largest level)")
     if not noise_ms >= 0:
         raise BtbError(f"--noise-ms {noise_ms:g}: must be >= 0 (ms of p95 difference ignored)")
+    if load_timeout_s is not None and not load_timeout_s > 0:
+        raise BtbError(f"--load-timeout {load_timeout_s:g}: must be > 0 seconds")
     if bisect_gb is not None and not bisect_gb > 0:
         raise BtbError(f"--bisect {bisect_gb:g}: the resolution must be > 0 GB, e.g. 0.25")
     host_ram = provenance.host()["ram_bytes"]
     ram = parse_ram(ram)
-    if ram == "auto":
+    if ram == "auto" or load_timeout_s is None:
         from btb.dataset.estimate import estimate
 
-        ram = auto_levels(estimate(prof, seed).rows, host_ram, log)
+        rows = estimate(prof, seed).rows
+        load_timeout_s = load_timeout_s or default_load_timeout(rows)
+    if ram == "auto":
+        ram = auto_levels(rows, host_ram, log)
         log(f"--ram auto for {prof.name}: {' '.join(f'{lv:g}' for lv in ram)} GB")
     levels = ram_levels(ram, host_ram)
     if bisect_gb is not None and len(levels) < 2:
@@ -142,7 +158,8 @@ def run(profile: str, scenarios: list[str], queries: list[str], runtime: str, re
     ctx = Context(dataset=ds, dataset_name=name, fingerprint=fp, params=params,
                   reference={}, queries=qids, runtime=factory(), results=Path(results),
                   campaign=campaign or prof.name,
-                  protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants), cold), log=log)
+                  protocol=Protocol(n_warmup, n_runs, timeout_s, tuple(variants), cold,
+                                    load_timeout_s), log=log)
     # refuse a mismatching campaign before the minutes of reference answers
     ctx.state = Campaign(ctx.results, ctx.campaign, ctx.identity(), fresh=fresh, log=log)
     log(f"dataset {name} verified ({fp['dataset_sha256'][:12]}); computing reference answers")

@@ -71,7 +71,7 @@ def test_two_levels_memory_figures_and_ram_min(tiny_dataset, tmp_path, capsys):
     rc = cli.main(["run", "--profile", "tiny-1d", "--scenarios", "P1", "O1", "F1", "--queries",
                    "Q1", "Q7", "--variants", "small", "--ram", "0.0195", "0.5",
                    "--root", str(tiny_dataset.parent), "--results", str(res),
-                   "--n-warmup", "0", "--n-runs", "2"])
+                   "--n-warmup", "0", "--n-runs", "2", "--load-timeout", "60"])
     assert rc == 0
     cells = [results.read(p) for p in results.cell_files(res)]
     assert len(cells) == 3 * 2 * 2
@@ -93,9 +93,15 @@ def test_two_levels_memory_figures_and_ram_min(tiny_dataset, tmp_path, capsys):
             assert 0 < mem["query"]["peak_bytes"] <= r["ram_bytes"]
     for sc in ("P1", "F1"):
         small = by[(sc, "20m", "Q1")]
-        assert small["status"] in ("oom", "load_failed"), small
         assert "during load" in small["reason"]
-        assert small["status"] == "oom"  # the OOM killer did it, whichever phase it hit
+        if sc == "F1" and small["status"] == "timeout":
+            # Seen once in five runs: at its limit, redis-server was not OOM-killed but kept
+            # evicting and re-reading its own code pages (state D, 99% CPU) and the load never
+            # ended; the load timeout stopped it. Memory is still what failed it:
+            load = small["memory"]["structure"]["load"]
+            assert load["peak_bytes"] >= 0.9 * small["ram_bytes"], small
+        else:  # the OOM killer did it, whichever phase it hit
+            assert small["status"] == "oom", small
         assert by[(sc, "0.5g", "Q1")]["status"] == "ok"
     summary = json.loads((res / "tiny-1d" / "summary.json").read_text())
     ram_min = {c["scenario"]: c["ram_min"] for c in summary["configurations"]}

@@ -3,6 +3,7 @@ cell statuses and the run goes on; every result file validates against the schem
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -111,3 +112,25 @@ def test_engine_dying_mid_run_is_crashed_then_restarted_for_the_next_cell(tiny_d
     st = _statuses(written)
     assert (st["Q1"], st["Q2"], st["Q3"]) == ("ok", "crashed", "ok"), written
     assert len(runtime.servers) == 2  # started and loaded again after the death
+
+
+def test_a_load_past_its_timeout_is_stopped_and_recorded_timeout(tiny_dataset, tmp_path):
+    # Seen here: FalkorDB under 20 MiB neither OOM-killed nor progressing, and the campaign
+    # waited forever. A load timeout far below tiny-1d's load time stands in for that here.
+    need(_have_postgres(), "PostgreSQL server binaries (apt-get install postgresql)")
+    runtime = RecordingRuntime()
+    ctx = _context(tiny_dataset, tmp_path, ["Q1", "Q2"], runtime)
+    ctx.protocol = dataclasses.replace(ctx.protocol, load_timeout_s=0.05)
+    t0 = time.monotonic()
+    written = run_scenarios(ctx, get_scenarios(["P1"]))
+    assert time.monotonic() - t0 < 60
+    assert _statuses(written) == {"Q1": "timeout", "Q2": "timeout"}
+    for r in written:
+        assert r["reason"].startswith("during load: no end after 0.05 s (--load-timeout), "
+                                      "servers stopped; client saw: "), r["reason"]
+        results.validate(r)
+    assert [s.alive() for s in runtime.servers] == [False]
+    # the load phase's figures were taken before the stop removed the server's cgroup
+    mem = written[0]["memory"]["structure"]
+    if mem["cgroup"] is not None:
+        assert mem["load"]["peak_bytes"] > 0

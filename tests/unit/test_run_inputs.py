@@ -36,6 +36,7 @@ def _run(capsys, root, tmp_path, *extra):
     (["--scenarios", "P1", "--ram", "1", "2", "--bisect", "0"], "--bisect 0: the resolution"),
     (["--scenarios", "P1", "--threshold", "0.9"], "--threshold 0.9: must be >= 1"),
     (["--scenarios", "P1", "--noise-ms", "-1"], "--noise-ms -1: must be >= 0"),
+    (["--scenarios", "P1", "--load-timeout", "0"], "--load-timeout 0: must be > 0 seconds"),
 ])
 def test_bad_names_are_refused(capsys, root, tmp_path, extra, needle):
     rc, err = _run(capsys, root, tmp_path, *extra)
@@ -96,3 +97,10 @@ def test_limits_the_local_runtime_cannot_enforce_are_refused(capsys, root, tmp_p
     rc, err = _run(capsys, root, tmp_path, "--scenarios", "P1", "--ram", "1")
     assert rc == 2 and "local runtime cannot enforce memory limits here" in err
     assert "--runtime docker" in err
+
+
+def test_default_load_timeout_scales_with_the_profile():
+    from btb.workflows.run import default_load_timeout
+
+    assert default_load_timeout(56_648) == 600  # tiny-1d: the 10 min floor
+    assert default_load_timeout(371_703_606) == pytest.approx(18_585, abs=1)  # medium-1m: ~5 h
